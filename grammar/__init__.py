@@ -1,0 +1,1 @@
+"""The tipasp grammar (tipasp.lark), shipped as package data."""

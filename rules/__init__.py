@@ -1,0 +1,1 @@
+"""The ASP encodings of tipasp (*.lp), shipped as package data."""
