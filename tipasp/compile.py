@@ -1,0 +1,345 @@
+"""Model → ASP program: facts and non-ground rules built through clingo's AST.
+
+Families stay non-ground: a declaration `for i in 1..N` becomes one rule whose body
+is `V0 = 1..N`, and clingo instantiates it. Every name from the spec reaches clingo
+as a `clingo.String` symbol inside a term (`v("x", (I,))` for the value `x[i]`,
+`ag("u", (I,))` for the agent `u[i]`), never as program text, so a spec may name
+an agent `Alice`, `knows` or `a). #show x` without effect on the program.
+
+Term encoding (shared with `symbols.py`, which decodes answers):
+  v(Name, Idx)      a declared value          ag(Name, Idx)  an agent
+  tup((P1, ..))     a tuple                   uf(Name, (A1, ..)) a declared function
+  enc/aenc/sign/hash/mac/exp/pk/sk(..)        the built-in functions
+  lin(Id, Inst)     the linear term of source occurrence Id under binding Inst
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import clingo
+from clingo import ast
+
+from .ground import c_div, c_mod
+from .model import (
+    AgentRef,
+    Generator,
+    IBin,
+    ICmp,
+    IConst,
+    IExpr,
+    INeg,
+    IVar,
+    Model,
+    TAgent,
+    TApp,
+    Term,
+    TLin,
+    TName,
+    TSum,
+    TTuple,
+)
+
+_POS = ast.Position("<tipasp>", 1, 1)
+LOC = ast.Location(_POS, _POS)
+
+_BINOP = {
+    "+": ast.BinaryOperator.Plus,
+    "-": ast.BinaryOperator.Minus,
+    "*": ast.BinaryOperator.Multiplication,
+    "/": ast.BinaryOperator.Division,
+    "%": ast.BinaryOperator.Modulo,
+}
+_CMP = {
+    "<": ast.ComparisonOperator.LessThan,
+    "<=": ast.ComparisonOperator.LessEqual,
+    ">": ast.ComparisonOperator.GreaterThan,
+    ">=": ast.ComparisonOperator.GreaterEqual,
+    "==": ast.ComparisonOperator.Equal,
+    "!=": ast.ComparisonOperator.NotEqual,
+}
+BUILTINS = frozenset({"enc", "aenc", "sign", "hash", "mac", "exp", "pk", "sk"})
+
+Env = dict[str, ast.AST]
+
+
+def _is_num(t: ast.AST) -> bool:
+    return t.ast_type == ast.ASTType.SymbolicTerm and t.symbol.type == clingo.SymbolType.Number
+
+
+def num(n: int) -> ast.AST:
+    return ast.SymbolicTerm(LOC, clingo.Number(n))
+
+
+def string(s: str) -> ast.AST:
+    return ast.SymbolicTerm(LOC, clingo.String(s))
+
+
+def fn(name: str, *args: ast.AST) -> ast.AST:
+    return ast.Function(LOC, name, list(args), 0)
+
+
+def tup(args: list[ast.AST]) -> ast.AST:
+    return ast.Function(LOC, "", args, 0)
+
+
+def atom(name: str, *args: ast.AST) -> ast.AST:
+    return ast.Literal(LOC, ast.Sign.NoSign, ast.SymbolicAtom(fn(name, *args)))
+
+
+def rule(head: ast.AST, body: list[ast.AST]) -> ast.AST:
+    return ast.Rule(LOC, head, list(body))
+
+
+class Compiler:
+    """Turns a Model into ASP rules (see module docstring for the term encoding)."""
+
+    def __init__(self, model: Model, guess_bits: int = 40) -> None:
+        self.model = model
+        self.guess_bits = guess_bits
+        self.out: list[ast.AST] = []
+        self._ids = 0
+        self._vars = 0
+
+    # ------------------------------------------------------------------ helpers
+
+    def _fresh_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def _fresh_var(self) -> ast.AST:
+        self._vars += 1
+        return ast.Variable(LOC, f"V{self._vars}")
+
+    def emit(self, head: ast.AST, body: list[ast.AST]) -> None:
+        self.out.append(rule(head, body))
+
+    def index(self, e: IExpr, env: Env) -> ast.AST:
+        if isinstance(e, IConst):
+            return num(e.value)
+        if isinstance(e, IVar):
+            return env[e.name]
+        if isinstance(e, INeg):
+            arg = self.index(e.arg, env)
+            if _is_num(arg):
+                return num(-arg.symbol.number)
+            return ast.UnaryOperation(LOC, ast.UnaryOperator.Minus, arg)
+        if isinstance(e, IBin):
+            left, right = self.index(e.left, env), self.index(e.right, env)
+            if _is_num(left) and _is_num(right) and not (e.op in "/%" and right.symbol.number == 0):
+                a, b = left.symbol.number, right.symbol.number
+                val = {"+": a + b, "-": a - b, "*": a * b}.get(e.op)
+                if val is None:
+                    val = c_div(a, b) if e.op == "/" else c_mod(a, b)
+                return num(val)
+            return ast.BinaryOperation(LOC, _BINOP[e.op], left, right)
+        raise TypeError(e)
+
+    def cond(self, c: ICmp, env: Env) -> ast.AST:
+        cmp = ast.Comparison(
+            self.index(c.left, env), [ast.Guard(_CMP[c.op], self.index(c.right, env))]
+        )
+        return ast.Literal(LOC, ast.Sign.NoSign, cmp)
+
+    def generator(
+        self, gen: Generator | None, env: Env, body: list[ast.AST]
+    ) -> tuple[Env, list[ast.AST]]:
+        """Bind the generator's variables: `V = lo..hi` literals and its conditions."""
+        if gen is None:
+            return env, body
+        env = dict(env)
+        body = list(body)
+        for b in gen.binders:
+            var = self._fresh_var()
+            interval = ast.Interval(LOC, self.index(b.lo, env), self.index(b.hi, env))
+            body.append(
+                ast.Literal(
+                    LOC,
+                    ast.Sign.NoSign,
+                    ast.Comparison(var, [ast.Guard(ast.ComparisonOperator.Equal, interval)]),
+                )
+            )
+            env[b.var] = var
+        body.extend(self.cond(c, env) for c in gen.conds)
+        return env, body
+
+    def agent(self, a: AgentRef, env: Env) -> ast.AST:
+        return fn("ag", string(a.name), tup([self.index(i, env) for i in a.index]))
+
+    # -------------------------------------------------------------------- terms
+
+    def term(self, t: Term, env: Env, body: list[ast.AST]) -> ast.AST:
+        """The ASP term of `t`; emits arg/nargs/lterm rules describing its shape."""
+        if isinstance(t, TName):
+            return fn("v", string(t.name), tup([self.index(i, env) for i in t.index]))
+        if isinstance(t, TAgent):
+            return self.agent(t.agent, env)
+        if isinstance(t, TTuple):
+            parts = [self.term(p, env, body) for p in t.parts]
+            me = fn("tup", tup(parts))
+            self._shape(me, parts, body)
+            return me
+        if isinstance(t, TApp):
+            args = [self.term(a, env, body) for a in t.args]
+            if t.fn in BUILTINS:
+                me = fn(t.fn, *args)
+            else:
+                me = fn("uf", string(t.fn), tup(args))
+            if t.fn not in ("pk", "sk"):
+                self._shape(me, args, body)
+            return me
+        if isinstance(t, (TLin, TSum)):
+            inst = tup([env[k] for k in sorted(env)])
+            me = fn("lin", num(self._fresh_id()), inst)
+            for coef, summand, senv, sbody in self._summands(t, 1, env, body):
+                slot = fn("s", num(self._fresh_id()), tup([senv[k] for k in sorted(senv)]))
+                a = self.term(summand, senv, sbody)
+                self.emit(atom("lterm", me, a, num(coef), slot), sbody)
+            return me
+        raise TypeError(t)
+
+    def _shape(self, me: ast.AST, args: list[ast.AST], body: list[ast.AST]) -> None:
+        for i, a in enumerate(args, 1):
+            self.emit(atom("arg", me, num(i), a), body)
+        self.emit(atom("nargs", me, num(len(args))), body)
+
+    def _summands(
+        self, t: Term, coef: int, env: Env, body: list[ast.AST]
+    ) -> Iterator[tuple[int, Term, Env, list[ast.AST]]]:
+        """Flatten nested linear terms and sums into (coefficient, atom, env, body)."""
+        if isinstance(t, TLin):
+            for c, p in t.parts:
+                yield from self._summands(p, coef * c, env, body)
+        elif isinstance(t, TSum):
+            senv, sbody = self.generator(t.gen, env, body)
+            yield from self._summands(t.body, coef, senv, sbody)
+        else:
+            yield coef, t, env, body
+
+    # ------------------------------------------------------------- statements
+
+    def compile(self) -> list[ast.AST]:
+        """All rules for the spec (declarations, messages, adversaries)."""
+        m = self.model
+        for a in m.agents:
+            env: Env = {}
+            body: list[ast.AST] = []
+            idx = []
+            for lo, hi in a.dims:
+                var = self._fresh_var()
+                body.append(
+                    ast.Literal(
+                        LOC,
+                        ast.Sign.NoSign,
+                        ast.Comparison(
+                            var,
+                            [
+                                ast.Guard(
+                                    ast.ComparisonOperator.Equal,
+                                    ast.Interval(LOC, num(lo), num(hi)),
+                                )
+                            ],
+                        ),
+                    )
+                )
+                idx.append(var)
+            me = fn("ag", string(a.name), tup(idx))
+            self.emit(atom("agent", me), body)
+            self.emit(atom("pubv", me, num(a.pos.line)), body)
+            del env
+        for d in m.values:
+            env, body = self.generator(d.gen, {}, [])
+            me = fn("v", string(d.name), tup([self.index(i, env) for i in d.index]))
+            line = num(d.pos.line)
+            if d.kind == "public":
+                self.emit(atom("pubv", me, line), body)
+            for h in d.holders:
+                self.emit(atom("init", self.agent(h, env), me, line), body)
+            self.emit(atom("vkind", me, fn(d.kind)), body)
+            if d.range is not None:
+                lo, hi = d.range
+                if hi - lo + 1 < 2**self.guess_bits:
+                    self.emit(atom("weak", me), body)
+            if d.shares is not None:
+                of = self.term(d.shares.of, env, body)
+                self.emit(atom("u", of), body)
+                self.emit(
+                    atom("share", me, of, env["#k"], num(d.shares.threshold)), body
+                )
+        for kp in m.keypairs:
+            env, body = self.generator(kp.gen, {}, [])
+            a = self.agent(kp.agent, env)
+            line = num(kp.pos.line)
+            self.emit(atom("pubv", fn("pk", a), line), body)
+            self.emit(atom("init", a, fn("sk", a), line), body)
+        for msg in m.messages:
+            env, body = self.generator(msg.gen, {}, [])
+            t = self.term(msg.term, env, body)
+            to = fn("all") if msg.receiver is None else self.agent(msg.receiver, env)
+            self.emit(atom("step", num(msg.step)), [])
+            self.emit(atom("u", t), body)
+            self.emit(
+                atom("msg", num(msg.step), self.agent(msg.sender, env), to, t, num(msg.pos.line)),
+                body,
+            )
+        for e in m.eavesdroppers:
+            env, body = self.generator(e.gen, {}, [])
+            who = self.agent(e.agent, env)
+            if e.link is None:
+                self.emit(atom("tapall", who), body)
+            else:
+                src, dst = e.link
+                to = fn("all") if dst is None else self.agent(dst, env)
+                self.emit(atom("tap", who, self.agent(src, env), to), body)
+        for gi, g in enumerate(m.colludes, 1):
+            env, body = self.generator(g.gen, {}, [])
+            self.emit(atom("group", num(gi)), [])
+            for a in g.members:
+                self.emit(atom("member", num(gi), self.agent(a, env)), body)
+        for ci, c in enumerate(m.corrupts, 1):
+            self.emit(atom("corrupt", num(ci), num(c.count)), [])
+            var = self._fresh_var()
+            rng = ast.Literal(
+                LOC,
+                ast.Sign.NoSign,
+                ast.Comparison(
+                    var,
+                    [
+                        ast.Guard(
+                            ast.ComparisonOperator.Equal,
+                            ast.Interval(LOC, num(c.lo), num(c.hi)),
+                        )
+                    ],
+                ),
+            )
+            fam = fn("ag", string(c.family), tup([var]))
+            self.emit(atom("cfam", num(ci), fam), [rng])
+            self.emit(atom("cmember", num(ci), fam), [rng])
+            for a in c.with_:
+                self.emit(atom("cmember", num(ci), self.agent(a, {})), [])
+        return self.out
+
+    def target(self, t: Term, binding: dict[str, int]) -> ast.AST:
+        """Rules making the ground target `t` (under `binding`) part of the universe.
+
+        Returns the AST term; `symbol_of` turns it into a clingo Symbol.
+        """
+        env: Env = {k: num(v) for k, v in binding.items()}
+        me = self.term(t, env, [])
+        self.emit(atom("target", me), [])
+        self.emit(atom("u", me), [])
+        return me
+
+
+def symbol_of(t: ast.AST) -> clingo.Symbol:
+    """The clingo Symbol of a ground AST term made by the Compiler."""
+    if t.ast_type == ast.ASTType.SymbolicTerm:
+        return t.symbol
+    if t.ast_type == ast.ASTType.Function:
+        args = [symbol_of(a) for a in t.arguments]
+        if t.name == "":
+            return clingo.Tuple_(args)
+        return clingo.Function(t.name, args)
+    if t.ast_type in (ast.ASTType.BinaryOperation, ast.ASTType.UnaryOperation):
+        raise ValueError("target index must be evaluated before symbol_of")
+    raise TypeError(t)

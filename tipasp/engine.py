@@ -1,0 +1,367 @@
+"""Knowledge engine: ground the ASP program once, then answer by switching externals.
+
+Two programs share the rules of `rules/*.lp`:
+
+* the agents program gives every agent its own closure; it checks that each
+  sender can build what it sends (a spec error otherwise);
+* the coalition program has one knower `c` whose members are chosen by `in/1`:
+  fixed (an explicit coalition), search (every minimal allowed coalition that
+  learns a target, by subset-minimal enumeration) or why-not (minimal gifts).
+
+After each symbolic solve, the numeric refinement (linear.py) decides which atoms
+the coalition's linear observations determine; those come back as `learned/1`
+externals until nothing changes.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import clingo
+from clingo import ast
+
+from . import linear
+from .compile import Compiler, symbol_of
+from .model import Model
+from .symbols import Decoder, encode
+from .terms import GTerm, Lin, Name, atoms
+
+AGENT_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing", "guessing",
+               "agents")
+COALITION_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing",
+                   "guessing", "coalition")
+
+
+def rule_text(name: str) -> str:
+    """The text of rules/NAME.lp, read from the installed package."""
+    return (importlib.resources.files("tipasp.rules") / f"{name}.lp").read_text("utf-8")
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """How a knower has a term without inference."""
+
+    kind: str  # holds | receives | sees | public | gift
+    by: Name | None
+    step: int | None
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One way to derive a term: a rule and its premises (or a leaf)."""
+
+    rule: str
+    premises: tuple[GTerm, ...] = ()
+    leaf: Leaf | None = None
+    coefficients: tuple = ()
+
+
+@dataclass
+class Knowledge:
+    """What a coalition knows after a step, with every derivation found."""
+
+    members: tuple[Name, ...]
+    after: int
+    ders: dict[GTerm, list[Derivation]] = field(default_factory=dict)
+    public: dict[GTerm, int] = field(default_factory=dict)
+
+    def knows(self, t: GTerm) -> bool:
+        return t in self.ders or t in self.public
+
+
+class Engine:
+    """Grounds a model's programs on demand and answers knowledge questions."""
+
+    def __init__(self, model: Model, *, guess_bits: int = 40, max_coalition: int | None = None):
+        self.model = model
+        self.guess_bits = guess_bits
+        self.max_coalition = max_coalition
+        self.agent_names = frozenset(a.name for a in model.agents)
+        self.last_step = max((m.step for m in model.messages), default=0)
+        self._targets: list[tuple[object, clingo.Symbol]] = []
+        self._coal: clingo.Control | None = None
+        self._assigned: dict[clingo.Symbol, bool] = {}
+        self._pending_targets: list[ast.AST] = []
+        self._compiler = Compiler(model, guess_bits)
+        self._spec_rules = self._compiler.compile()
+        self._n_spec_rules = len(self._spec_rules)
+
+    # ------------------------------------------------------------ set-up
+
+    def add_target(self, t, binding: dict[str, int]) -> clingo.Symbol:
+        """Register a query target before grounding; returns its symbol."""
+        if self._coal is not None:
+            raise RuntimeError("targets must be added before the first question")
+        before = len(self._compiler.out)
+        term_ast = self._compiler.target(t, binding)
+        self._pending_targets.extend(self._compiler.out[before:])
+        return symbol_of(term_ast)
+
+    def _control(self, rules: Iterable[str], extra: list[ast.AST], args: list[str]) -> clingo.Control:
+        ctl = clingo.Control(args + ["--warn=none"])
+        for r in rules:
+            ctl.add("base", [], rule_text(r))
+        with ast.ProgramBuilder(ctl) as b:
+            for r in self._spec_rules[: self._n_spec_rules]:
+                b.add(r)
+            for r in extra:
+                b.add(r)
+        ctl.ground([("base", [])])
+        return ctl
+
+    @property
+    def coalition(self) -> clingo.Control:
+        if self._coal is None:
+            extra = list(self._pending_targets)
+            if self.max_coalition is not None:
+                extra.append(_fact("maxsize", clingo.Number(self.max_coalition)))
+            self._coal = self._control(
+                COALITION_RULES,
+                extra,
+                ["--heuristic=Domain", "--enum-mode=domRec", "--project"],
+            )
+        return self._coal
+
+    def _set(self, ctl: clingo.Control, sym: clingo.Symbol, value: bool) -> None:
+        ctl.assign_external(sym, value)
+        if ctl is self._coal:
+            if value:
+                self._assigned[sym] = True
+            else:
+                self._assigned.pop(sym, None)
+
+    def _reset(self) -> None:
+        ctl = self.coalition
+        for sym in list(self._assigned):
+            ctl.assign_external(sym, False)
+        self._assigned.clear()
+
+    def _set_after(self, ctl: clingo.Control, after: int) -> None:
+        for s in range(1, self.last_step + 1):
+            self._set(ctl, clingo.Function("act", [clingo.Number(s)]), s <= after)
+
+    # ------------------------------------------------------- sender checks
+
+    def unbuildable(self) -> list[tuple[int, Name, GTerm]]:
+        """Messages whose sender cannot build them at their step: (step, sender, term)."""
+        if not self.model.messages:
+            return []
+        ctl = self._control(AGENT_RULES, [], [])
+        bad: list[tuple[int, Name, GTerm]] = []
+        for s in range(1, self.last_step + 1):
+            self._set_after(ctl, s - 1)
+            for s2 in range(1, self.last_step + 1):
+                ctl.assign_external(clingo.Function("chk", [clingo.Number(s2)]), s2 == s)
+            found: list[clingo.Symbol] = []
+            with ctl.solve(yield_=True) as h:
+                for m in h:
+                    found = list(m.symbols(shown=True))
+                    break
+            lc = _lc_from(ctl)
+            dec = Decoder(lc)
+            for sym in found:
+                step, sender, t = sym.arguments
+                bad.append((step.number, dec.term(sender), t))  # type: ignore[arg-type]
+        # numeric second chance: a linear message may follow from what the sender saw
+        out = []
+        for step, sender, tsym in bad:
+            know = self.knowledge((sender,), step - 1)
+            dec = self._decoder
+            term = dec.term(tsym)
+            if not self.determined(know, term):
+                out.append((step, sender, term))
+        return out
+
+    # ------------------------------------------------------------ knowledge
+
+    def knowledge(self, members: tuple[Name, ...], after: int | None = None) -> Knowledge:
+        """Everything the coalition `members` knows after step `after` (default: the end)."""
+        after = self.last_step if after is None else after
+        ctl = self.coalition
+        self._reset()
+        self._set_after(ctl, after)
+        self._set(ctl, clingo.Function("fixed"), True)
+        for a in members:
+            self._set(ctl, clingo.Function("want", [encode(a, self.agent_names)]), True)
+        learned: set[GTerm] = set()
+        while True:
+            syms = self._solve_one(ctl)
+            if syms is None:
+                know = Knowledge(members, after)
+                break
+            know = self._decode(members, after, syms)
+            rows, known = self._linear_view(know)
+            if not rows:
+                break
+            new = linear.determined_atoms(rows, known) - known - learned
+            new = {a for a in new if not isinstance(a, Lin)}
+            if not new:
+                break
+            for a in new:
+                self._set(ctl, clingo.Function("learned", [self._sym(a)]), True)
+            learned |= new
+        if learned:
+            rows, known_base = self._linear_view(know)
+            for a in learned:
+                comb = linear.solve(rows, known_base - learned, {a: 1})
+                if comb is not None:
+                    know.ders.setdefault(a, []).append(_numeric(comb, rows))
+        return know
+
+    def determined(self, know: Knowledge, target: GTerm) -> bool:
+        """Does the coalition know `target` (symbolically, or as a linear combination)?"""
+        if know.knows(target):
+            return True
+        if isinstance(target, Lin) or _has_lin(know):
+            rows, known = self._linear_view(know)
+            return linear.solve(rows, known, atoms(target)) is not None
+        return False
+
+    def who_learns(self, target: clingo.Symbol, after: int | None = None) -> list[Knowledge]:
+        """Every minimal allowed coalition (holders excluded) that learns `target`."""
+        after = self.last_step if after is None else after
+        ctl = self.coalition
+        self._reset()
+        self._set_after(ctl, after)
+        self._set(ctl, clingo.Function("search"), True)
+        self._set(ctl, clingo.Function("tgt", [target]), True)
+        out: list[Knowledge] = []
+        ctl.configuration.solve.models = 0  # type: ignore[union-attr]
+        with ctl.solve(yield_=True) as h:
+            for m in h:
+                syms = list(m.symbols(shown=True))
+                members = tuple(
+                    sorted(self._decoder.term(s.arguments[0]) for s in syms if s.name == "in")
+                )
+                out.append(self._decode(members, after, syms))  # type: ignore[arg-type]
+        out.sort(key=lambda k: (len(k.members), k.members))
+        return out
+
+    def why_not(
+        self, members: tuple[Name, ...], target: clingo.Symbol, after: int | None, limit: int = 3
+    ) -> list[tuple[GTerm, ...]]:
+        """Up to `limit` minimal sets of values that would let the coalition learn the target."""
+        after = self.last_step if after is None else after
+        ctl = self.coalition
+        self._reset()
+        self._set_after(ctl, after)
+        self._set(ctl, clingo.Function("fixed"), True)
+        self._set(ctl, clingo.Function("whynot"), True)
+        self._set(ctl, clingo.Function("tgt", [target]), True)
+        for a in members:
+            self._set(ctl, clingo.Function("want", [encode(a, self.agent_names)]), True)
+        ctl.configuration.solve.models = limit  # type: ignore[union-attr]
+        sets = []
+        with ctl.solve(yield_=True) as h:
+            for m in h:
+                gifts = [self._decoder.term(s.arguments[0]) for s in m.symbols(shown=True)
+                         if s.name == "gift"]
+                sets.append(tuple(sorted(gifts, key=str)))
+        sets.sort(key=len)
+        return sets
+
+    def holders(self, target: clingo.Symbol) -> list[Name]:
+        """Agents that hold `target` from the start."""
+        out = []
+        for sa in self.coalition.symbolic_atoms.by_signature("init", 3):
+            if sa.symbol.arguments[1] == target:
+                out.append(self._decoder.term(sa.symbol.arguments[0]))
+        return sorted(set(out))  # type: ignore[arg-type]
+
+    def is_public(self, target: clingo.Symbol) -> bool:
+        return any(
+            sa.symbol.arguments[0] == target
+            for sa in self.coalition.symbolic_atoms.by_signature("pubv", 2)
+        )
+
+    def decode(self, s: clingo.Symbol) -> GTerm:
+        return self._decoder.term(s)
+
+    # ------------------------------------------------------------- internals
+
+    @property
+    def _decoder(self) -> Decoder:
+        if not hasattr(self, "_dec"):
+            self._dec = Decoder(_lc_from(self.coalition))
+            self._pub = {}
+            for sa in self.coalition.symbolic_atoms.by_signature("pubv", 2):
+                t, line = sa.symbol.arguments
+                self._pub[self._dec.term(t)] = line.number
+        return self._dec
+
+    def _sym(self, t: GTerm) -> clingo.Symbol:
+        return encode(t, self.agent_names)
+
+    def _solve_one(self, ctl: clingo.Control) -> list[clingo.Symbol] | None:
+        ctl.configuration.solve.models = 1  # type: ignore[union-attr]
+        with ctl.solve(yield_=True) as h:
+            for m in h:
+                return list(m.symbols(shown=True))
+        return None
+
+    def _decode(self, members, after, syms: list[clingo.Symbol]) -> Knowledge:
+        dec = self._decoder
+        know = Knowledge(members, after, public=self._pub)
+        for s in syms:
+            if s.name != "der":
+                continue
+            _, t, r, prem = s.arguments
+            term = dec.term(t)
+            if r.type == clingo.SymbolType.Function and r.arguments:
+                if r.name == "holds":
+                    leaf = Leaf("holds", dec.term(r.arguments[0]), None, r.arguments[1].number)
+                else:
+                    leaf = Leaf(r.name, dec.term(r.arguments[0]), r.arguments[1].number,
+                                r.arguments[2].number)
+                d = Derivation(leaf.kind, (), leaf)
+            else:
+                d = Derivation(r.name, tuple(dec.term(p) for p in prem.arguments))
+            know.ders.setdefault(term, []).append(d)
+        return know
+
+    def _linear_view(self, know: Knowledge) -> tuple[list[dict[GTerm, int]], set[GTerm]]:
+        rows = [dict(t.parts) for t in know.ders if isinstance(t, Lin)]
+        known = {t for t in know.ders if not isinstance(t, Lin)} | set(know.public)
+        return rows, known
+
+
+def _fact(name: str, *args: clingo.Symbol) -> ast.AST:
+    from .compile import LOC
+
+    head = ast.Literal(
+        LOC,
+        ast.Sign.NoSign,
+        ast.SymbolicAtom(ast.Function(LOC, name, [ast.SymbolicTerm(LOC, a) for a in args], 0)),
+    )
+    return ast.Rule(LOC, head, [])
+
+
+def _lc_from(ctl: clingo.Control) -> dict[clingo.Symbol, dict[clingo.Symbol, int]]:
+    """The linear coefficient table, read from the grounded program's facts."""
+    out: dict[clingo.Symbol, dict[clingo.Symbol, int]] = {}
+    for sa in ctl.symbolic_atoms.by_signature("lc", 3):
+        lsym, a, c = sa.symbol.arguments
+        out.setdefault(lsym, {})[a] = c.number
+    return out
+
+
+def _has_lin(know: Knowledge) -> bool:
+    return any(isinstance(t, Lin) for t in know.ders)
+
+
+def _numeric(comb, rows: list[dict[GTerm, int]]) -> Derivation:
+    """A `linear` derivation from a linear.Combination over the coalition's rows."""
+    from .terms import lin as mklin
+
+    prem: list[GTerm] = []
+    coefs: list = []
+    for j, c in comb.rows:
+        prem.append(mklin(rows[j]))
+        coefs.append(c)
+    for a, c in comb.known:
+        prem.append(a)
+        coefs.append(c)
+    return Derivation("linear", tuple(prem), None, tuple(coefs))

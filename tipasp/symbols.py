@@ -1,0 +1,59 @@
+"""clingo symbols ↔ ground terms (the decoding side of compile.py's term encoding)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import clingo
+
+from .terms import App, GTerm, Lin, Name, Tup, lin
+
+_BUILTIN = frozenset({"enc", "aenc", "sign", "hash", "mac", "exp", "pk", "sk"})
+
+
+class Decoder:
+    """Decodes term symbols; linear terms need the coefficient table lc(L, A, C)."""
+
+    def __init__(self, lc: Mapping[clingo.Symbol, Mapping[clingo.Symbol, int]] | None = None):
+        self.lc = lc or {}
+        self._cache: dict[clingo.Symbol, GTerm] = {}
+
+    def term(self, s: clingo.Symbol) -> GTerm:
+        hit = self._cache.get(s)
+        if hit is not None:
+            return hit
+        out = self._term(s)
+        self._cache[s] = out
+        return out
+
+    def _term(self, s: clingo.Symbol) -> GTerm:
+        name, args = s.name, s.arguments
+        if name in ("v", "ag"):
+            return Name(args[0].string, tuple(a.number for a in args[1].arguments))
+        if name == "tup":
+            return Tup(tuple(self.term(a) for a in args[0].arguments))
+        if name == "uf":
+            return App(args[0].string, tuple(self.term(a) for a in args[1].arguments))
+        if name == "lin":
+            coefs = self.lc.get(s, {})
+            return lin([(self.term(a), c) for a, c in coefs.items()])
+        if name in _BUILTIN:
+            return App(name, tuple(self.term(a) for a in args))
+        raise ValueError(f"unexpected term symbol {s}")
+
+
+def encode(t: GTerm, agents: frozenset[str]) -> clingo.Symbol:
+    """The symbol of a non-linear ground term (`agents`: the names that are agents)."""
+    if isinstance(t, Name):
+        idx = clingo.Tuple_([clingo.Number(i) for i in t.idx])
+        return clingo.Function("ag" if t.base in agents else "v", [clingo.String(t.base), idx])
+    if isinstance(t, Tup):
+        return clingo.Function("tup", [clingo.Tuple_([encode(p, agents) for p in t.parts])])
+    if isinstance(t, App):
+        args = [encode(a, agents) for a in t.args]
+        if t.fn in _BUILTIN:
+            return clingo.Function(t.fn, args)
+        return clingo.Function("uf", [clingo.String(t.fn), clingo.Tuple_(args)])
+    if isinstance(t, Lin):
+        raise ValueError("linear terms have no symbol of their own")
+    raise TypeError(t)
