@@ -1,0 +1,259 @@
+"""Questions → results: run every query and assertion of a model through the engine.
+
+Results are plain dicts in the JSON form of LANGUAGE.md §10 (keys may be added,
+never removed), each carrying the proof objects too (under keys starting with `_`,
+stripped before JSON output) so that renderers and the proof checker can use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import clingo
+
+from . import ground
+from .engine import Engine, Knowledge
+from .model import Assertion, Model, Query, ValueDecl
+from .proof import Proof
+from .prover import prove
+from .terms import GTerm, Lin, Name, atoms, show, subterms
+
+
+@dataclass(frozen=True)
+class Options:
+    guess_bits: int = 40
+    max_coalition: int | None = None
+    proofs: bool = True
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One ground question: a query or assertion under one binding of its generator."""
+
+    question: Query | Assertion
+    binding: dict[str, int]
+    target: GTerm
+    symbol: clingo.Symbol
+    coalition: tuple[Name, ...] | None
+
+
+def instances(model: Model, engine: Engine) -> list[Instance]:
+    """Every ground question, in source order; registers targets with the engine."""
+    out = []
+    for q in model.questions:
+        for b in ground.bindings(q.gen):
+            target = ground.term(q.target, b)
+            sym = engine.add_target(q.target, b)
+            coal = None
+            if q.coalition is not None:
+                coal = tuple(sorted({ground.agent(a, b) for a in q.coalition}))
+            out.append(Instance(q, b, target, sym, coal))
+    return out
+
+
+class Answerer:
+    """Answers ground questions with proofs and why-nots."""
+
+    def __init__(self, model: Model, engine: Engine, options: Options) -> None:
+        self.model = model
+        self.engine = engine
+        self.options = options
+        self.decls: dict[str, ValueDecl] = {d.name: d for d in model.values}
+        self._shares: dict[GTerm, tuple[int, tuple[GTerm, ...]]] | None = None
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def shares(self) -> dict[GTerm, tuple[int, tuple[GTerm, ...]]]:
+        if self._shares is None:
+            acc: dict[GTerm, tuple[int, list[GTerm]]] = {}
+            for d in self.model.values:
+                if d.shares is None:
+                    continue
+                for b in ground.bindings(d.gen):
+                    v = ground.term(d.shares.of, b)
+                    s = Name(d.name, tuple(ground.eval_index(i, b) for i in d.index))
+                    acc.setdefault(v, (d.shares.threshold, []))[1].append(s)
+            self._shares = {v: (th, tuple(sorted(ss))) for v, (th, ss) in acc.items()}
+        return self._shares
+
+    def proof(self, know: Knowledge, target: GTerm) -> Proof | None:
+        if not self.options.proofs:
+            return None
+        return prove(know, target, self.shares)
+
+    def learns(self, inst: Instance, after: int | None) -> tuple[bool, Knowledge]:
+        assert inst.coalition is not None
+        know = self.engine.knowledge(inst.coalition, after)
+        return self.engine.determined(know, inst.target), know
+
+    def why_not(self, inst: Instance, after: int | None) -> str:
+        assert inst.coalition is not None
+        names = _names(inst.coalition)
+        if isinstance(inst.target, Lin):
+            return f"{names} cannot determine {show(inst.target)} from what it sees"
+        sets = self.engine.why_not(inst.coalition, inst.symbol, after)
+        if not sets:
+            return f"{names} would not learn {show(inst.target)} even with every missing value"
+        parts = []
+        for gifts in sets:
+            held = []
+            for g in gifts:
+                try:
+                    hs = self.engine.holders(self.engine._sym(g))
+                except (ValueError, TypeError):
+                    hs = []
+                held.append(" or ".join(show(h) for h in hs) if hs else "nobody")
+            parts.append(
+                f"{_and([show(g) for g in gifts])}, held by {_and(held)}"
+            )
+        return f"{names} would learn {show(inst.target)} with " + "; or with ".join(parts)
+
+    # ------------------------------------------------------------------ answers
+
+    def answer(self, inst: Instance) -> dict[str, Any]:
+        q = inst.question
+        after = q.after
+        base: dict[str, Any] = {"line": q.pos.line, "target": show(inst.target), "after": after}
+        if isinstance(q, Query):
+            if q.kind == "who":
+                return {**base, "kind": "who_learns", **self._who(inst, after)}
+            if q.kind == "learns":
+                ok, know = self.learns(inst, after)
+                res: dict[str, Any] = {**base, "kind": "learns",
+                                       "coalition": [show(a) for a in inst.coalition or ()],
+                                       "answer": ok}
+                if ok:
+                    p = self.proof(know, inst.target)
+                    res["proof"] = p.to_json() if p else None
+                    res["_proofs"] = [p] if p else []
+                else:
+                    res["why_not"] = self.why_not(inst, after)
+                return res
+            return {**base, "kind": "leakage",
+                    "coalition": [show(a) for a in inst.coalition or ()],
+                    **self.leakage(inst, q.delta or 1e-5)}
+        return self._assert(inst, base)
+
+    def _who(self, inst: Instance, after: int | None) -> dict[str, Any]:
+        holders = self.engine.holders(inst.symbol)
+        public = self.engine.is_public(inst.symbol)
+        learners = []
+        proofs = []
+        if not public:
+            for know in self.engine.who_learns(inst.symbol, after):
+                p = self.proof(know, inst.target)
+                learners.append({"coalition": [show(a) for a in know.members],
+                                 "proof": p.to_json() if p else None})
+                if p:
+                    proofs.append(p)
+        return {"holders": [[show(h)] for h in holders], "public": public,
+                "learners": learners, "_proofs": proofs}
+
+    def _assert(self, inst: Instance, base: dict[str, Any]) -> dict[str, Any]:
+        q = inst.question
+        assert isinstance(q, Assertion)
+        res: dict[str, Any] = {"line": base["line"], "kind": "assert", "text": _text(inst),
+                               "target": base["target"], "after": base["after"]}
+        if q.kind in ("not_learns", "learns"):
+            ok, know = self.learns(inst, q.after)
+            holds = (not ok) if q.kind == "not_learns" else ok
+            res["holds"] = holds
+            res["counterexample"] = None
+            if not holds and q.kind == "not_learns":
+                p = self.proof(know, inst.target)
+                res["counterexample"] = {"coalition": [show(a) for a in know.members],
+                                         "proof": p.to_json() if p else None}
+                res["_proofs"] = [p] if p else []
+            elif not holds:
+                res["why_not"] = self.why_not(inst, q.after)
+            return res
+        if q.kind == "nobody":
+            who = self._who(inst, q.after)
+            holds = not who["learners"] and not who["public"]
+            res["holds"] = holds
+            res["counterexample"] = who["learners"][0] if who["learners"] else None
+            res["_proofs"] = who["_proofs"][:1]
+            return res
+        # leakage within
+        leak = self.leakage(inst, q.delta or 1e-5)
+        eps = q.epsilon if q.epsilon is not None else 0.0
+        if leak["exact"]:
+            holds = False
+        elif leak.get("none"):
+            holds = True
+        else:
+            holds = leak["epsilon"] is not None and leak["epsilon"] <= eps
+        res.update(holds=holds, counterexample=None if holds else {**leak})
+        return res
+
+    # ------------------------------------------------------------------ leakage
+
+    def leakage(self, inst: Instance, delta: float) -> dict[str, Any]:
+        from . import dp
+
+        assert inst.coalition is not None
+        know = self.engine.knowledge(inst.coalition, inst.question.after)
+        target = inst.target
+        if self.engine.determined(know, target):
+            return {"exact": True, "none": False, "epsilon": None, "delta": delta, "mu": None,
+                    "bound": False}
+        rows = [dict(t.parts) for t in know.ders if isinstance(t, Lin)]
+        known = {t for t in know.ders if not isinstance(t, Lin)} | set(know.public)
+        masks: set[GTerm] = set()
+        gauss: dict[GTerm, float] = {}
+        lap: dict[GTerm, float] = {}
+        for r in rows:
+            for a in r:
+                if a in known or a == target or not isinstance(a, Name):
+                    continue
+                d = self.decls.get(a.base)
+                if d is None:
+                    continue
+                if d.kind == "noise" and d.noise is not None:
+                    (gauss if d.noise.dist == "gaussian" else lap)[a] = d.noise.scale
+                elif d.kind in ("random", "key", "share"):
+                    masks.add(a)
+        sens = 1.0
+        if isinstance(target, Name) and target.base in self.decls:
+            sens = self.decls[target.base].sensitivity
+        # Nothing symbolic reaches the target: only linear observations can leak it.
+        if not any(target in atoms(t) or target in subterms(t) for t in know.ders):
+            return {"exact": False, "none": True, "epsilon": 0.0, "delta": delta, "mu": 0.0,
+                    "bound": False}
+        res = dp.leakage(rows, target, masks=masks, gaussian=gauss, laplace=lap,
+                         sensitivity=sens, delta=delta)
+        return {"exact": res.kind == "exact", "none": res.kind == "none",
+                "epsilon": 0.0 if res.kind == "none" else res.epsilon, "delta": delta,
+                "mu": 0.0 if res.kind == "none" else res.mu, "bound": res.bound}
+
+
+def _names(coal: tuple[Name, ...]) -> str:
+    if len(coal) == 1:
+        return show(coal[0])
+    return "{" + ", ".join(show(a) for a in coal) + "}"
+
+
+def _and(xs: list[str]) -> str:
+    if len(xs) <= 1:
+        return "".join(xs)
+    return ", ".join(xs[:-1]) + " and " + xs[-1]
+
+
+def _text(inst: Instance) -> str:
+    q = inst.question
+    text = q.text or ""
+    if inst.binding and q.gen is not None:
+        text += "  [" + ", ".join(f"{k} = {v}" for k, v in inst.binding.items()) + "]"
+    return text
+
+
+def run(model: Model, options: Options) -> Iterator[tuple[Instance, dict[str, Any]]]:
+    """Answer every question of the model, in source order."""
+    engine = Engine(model, guess_bits=options.guess_bits, max_coalition=options.max_coalition)
+    insts = instances(model, engine)
+    answerer = Answerer(model, engine, options)
+    for inst in insts:
+        yield inst, answerer.answer(inst)

@@ -1,0 +1,163 @@
+"""Knowledge → proofs: choose, among all derivations clingo found, a smallest proof tree.
+
+The coalition program records every derivation of every known term (der/4), so
+the derivation graph may contain cycles (a key opens a message that contains the
+key). Knuth's generalisation of Dijkstra's algorithm over this hypergraph gives
+each term its cheapest acyclic derivation (cost = number of steps in the proof
+tree), and the proof of the target is read off bottom-up; shared sub-proofs are
+printed once.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from fractions import Fraction
+
+from .engine import Derivation, Knowledge
+from .proof import Proof, Step
+from .terms import App, GTerm, Lin, Name, Tup, atoms, show, subterms
+
+Shares = Mapping[GTerm, tuple[int, tuple[GTerm, ...]]]  # value -> (threshold, its shares)
+
+
+def _expand(t: GTerm, d: Derivation, know: Knowledge, shares: Shares, weak: frozenset[GTerm]
+            ) -> tuple[str, tuple[GTerm, ...], tuple[Fraction, ...] | None] | None:
+    """The proof rule, premises and coefficients of derivation `d` of `t` (None: unusable)."""
+    r = d.rule
+    if d.leaf is not None or r in ("holds", "receives", "sees", "gift"):
+        return (r, (), None)
+    if r == "numeric":
+        return None
+    if r == "linear":
+        return ("linear", d.premises, tuple(Fraction(c) for c in d.coefficients))
+    if r == "build":
+        if isinstance(t, Tup):
+            return ("build", t.parts, None)
+        if isinstance(t, App):
+            return ("build", t.args, None)
+        return None
+    if r == "lbuild":
+        parts = atoms(t)
+        return ("linear", tuple(parts), tuple(Fraction(c) for c in parts.values()))
+    if r == "peel":
+        (lterm,) = d.premises
+        parts = atoms(lterm)
+        ca = Fraction(parts[t])
+        others = [b for b in parts if b != t]
+        return ("linear", (lterm, *others), (1 / ca, *(-Fraction(parts[b]) / ca for b in others)))
+    if r == "reconstruct":
+        th, all_shares = shares.get(t, (0, ()))
+        have = [s for s in all_shares if know.knows(s)]
+        if th == 0 or len(have) < th:
+            return None
+        return ("reconstruct", tuple(have[:th]), None)
+    if r == "guess":
+        (tested,) = d.premises
+        return ("guess", (tested, *_rebuild_parts(tested, t)), None)
+    return (r, d.premises, None)
+
+
+def _rebuild_parts(t: GTerm, w: GTerm) -> tuple[GTerm, ...]:
+    """The maximal parts of `t` free of `w`: what rebuilding `t` from a guess of `w` needs."""
+    if t == w:
+        return ()
+    if w not in subterms(t):
+        return (t,)
+    kids: tuple[GTerm, ...]
+    if isinstance(t, App):
+        kids = t.args
+    elif isinstance(t, Tup):
+        kids = t.parts
+    elif isinstance(t, Lin):
+        kids = tuple(p for p, _ in t.parts)
+    else:
+        kids = ()
+    out: list[GTerm] = []
+    for k in kids:
+        for p in _rebuild_parts(k, w):
+            if p not in out:
+                out.append(p)
+    return tuple(out)
+
+
+def prove(know: Knowledge, target: GTerm, shares: Shares | None = None,
+          weak: frozenset[GTerm] = frozenset()) -> Proof | None:
+    """A smallest proof that the coalition of `know` learns `target`, or None."""
+    shares = shares or {}
+    coalition = tuple(show(m) for m in know.members)
+    options: dict[GTerm, list[tuple[str, tuple[GTerm, ...], tuple | None, Derivation]]] = {}
+    for t, ds in know.ders.items():
+        for d in ds:
+            e = _expand(t, d, know, shares, weak)
+            if e is not None:
+                options.setdefault(t, []).append((*e, d))
+    # Public terms are leaves held by any member.
+    for t in know.public:
+        if t not in options or all(o[0] not in ("holds",) for o in options[t]):
+            options.setdefault(t, []).append(("public", (), None, Derivation("public")))
+
+    cost: dict[GTerm, int] = {}
+    best: dict[GTerm, tuple[str, tuple[GTerm, ...], tuple | None, Derivation]] = {}
+    waiting: dict[GTerm, list[tuple[GTerm, int]]] = {}
+    remaining: dict[tuple[GTerm, int], int] = {}
+    heap: list[tuple[int, int, GTerm, int]] = []
+    tie = 0
+    for t, opts in options.items():
+        for i, (_, prem, _, _) in enumerate(opts):
+            uniq = set(prem)
+            if not uniq:
+                heap.append((1, tie, t, i))
+                tie += 1
+            else:
+                remaining[(t, i)] = len(uniq)
+                for p in uniq:
+                    waiting.setdefault(p, []).append((t, i))
+    heapq.heapify(heap)
+    while heap:
+        c, _, t, i = heapq.heappop(heap)
+        if t in cost:
+            continue
+        cost[t] = c
+        best[t] = options[t][i]
+        if t == target:
+            break
+        for u, j in waiting.get(t, ()):
+            if u in cost:
+                continue
+            remaining[(u, j)] -= 1
+            if remaining[(u, j)] == 0:
+                prem = options[u][j][1]
+                heapq.heappush(heap, (1 + sum(cost[p] for p in set(prem)), tie, u, j))
+                tie += 1
+    if target not in cost:
+        return None
+
+    steps: list[Step] = []
+    ids: dict[GTerm, int] = {}
+
+    def emit(t: GTerm) -> int:
+        if t in ids:
+            return ids[t]
+        rule, prem, coefs, d = best[t]
+        pids = tuple(emit(p) for p in prem)
+        sid = len(steps) + 1
+        if rule == "public":
+            steps.append(Step(sid, t, "holds", (), by=coalition[0] if coalition else None,
+                              line=know.public.get(t)))
+        elif d.leaf is not None:
+            leaf = d.leaf
+            steps.append(Step(sid, t, rule, (), by=show(leaf.by) if leaf.by else None,
+                              step=leaf.step, line=leaf.line))
+        else:
+            steps.append(Step(sid, t, rule, pids, coefficients=coefs))
+        ids[t] = sid
+        return sid
+
+    # iterative deepening is unnecessary: best[] is acyclic by construction
+    emit(target)
+    return Proof(coalition=coalition, target=target, steps=tuple(steps))
+
+
+def member_names(members: tuple[Name, ...]) -> tuple[str, ...]:
+    return tuple(show(m) for m in members)

@@ -1,0 +1,152 @@
+"""From a model to checked results, and the human-readable report.
+
+`check_spec` runs the sender checks (a message its sender cannot build is a spec
+error), answers every question, and runs the independent proof checker on every
+proof it is about to print: a rejected proof is a bug in tipasp, never shown as a
+result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import proofcheck, render
+from .answer import Answerer, Options, instances
+from .engine import Engine, Knowledge
+from .errors import Diagnostic, ResourceLimit, SpecError
+from .model import Model, Pos
+from .terms import App, GTerm, Lin, Tup, show
+
+
+class InternalError(ResourceLimit):
+    """A bug in tipasp (exit code 3): e.g. a proof the independent checker rejects."""
+
+
+def missing_parts(know: Knowledge, t: GTerm) -> list[GTerm]:
+    """The smallest parts of `t` that the knower neither knows nor can build."""
+    if know.knows(t):
+        return []
+    kids: tuple[GTerm, ...] = ()
+    if isinstance(t, App) and t.fn not in ("pk", "sk"):
+        kids = t.args
+    elif isinstance(t, Tup):
+        kids = t.parts
+    elif isinstance(t, Lin):
+        kids = tuple(p for p, _ in t.parts)
+    if not kids:
+        return [t]
+    out: list[GTerm] = []
+    for k in kids:
+        for m in missing_parts(know, k):
+            if m not in out:
+                out.append(m)
+    return out or [t]
+
+
+def sender_errors(model: Model, engine: Engine) -> list[Diagnostic]:
+    """A diagnostic for each message whose sender cannot build it at its step."""
+    by_step = {m.step: m for m in model.messages}
+    diags = []
+    for step, sender, term in engine.unbuildable():
+        msg = by_step[step]
+        know = engine.knowledge((sender,), step - 1)
+        miss = ", ".join(show(t) for t in missing_parts(know, term))
+        diags.append(
+            Diagnostic(
+                Pos(model.file, msg.pos.line, msg.pos.col),
+                f"{show(sender)} cannot send {show(term)} at step {step}: "
+                f"it does not know {miss}",
+                "a sender can only send what it holds, has received, or can build from those",
+            )
+        )
+    return diags
+
+
+def check_spec(model: Model, options: Options) -> list[dict[str, Any]]:
+    """Every question's result, in source order (see answer.py for the result form)."""
+    engine = Engine(model, guess_bits=options.guess_bits, max_coalition=options.max_coalition)
+    insts = instances(model, engine)
+    diags = sender_errors(model, engine)
+    if diags:
+        raise SpecError(diags, model.source)
+    answerer = Answerer(model, engine, options)
+    results = []
+    for inst in insts:
+        res = answerer.answer(inst)
+        for p in res.get("_proofs") or []:
+            problems = proofcheck.check(p.to_json(), model, list(p.coalition), show(p.target),
+                                        guess_bits=options.guess_bits)
+            if problems:
+                raise InternalError(
+                    "internal error: the proof checker rejected a proof for "
+                    f"line {res['line']}: {'; '.join(problems)}\n{render.text(p)}"
+                )
+        results.append(res)
+    return results
+
+
+def render_text(results: list[dict[str, Any]]) -> str:
+    """The report for people: one block per result."""
+    out: list[str] = []
+    proofs_by_coal: dict[tuple[str, ...], Any] = {}
+    for r in results:
+        for p in r.get("_proofs") or []:
+            proofs_by_coal[tuple(p.coalition)] = p
+        line = f"line {r['line']}: "
+        after = f" after step {r['after']}" if r.get("after") is not None else ""
+        if r["kind"] == "who_learns":
+            out.append(f"{line}who learns {r['target']}{after}")
+            if r.get("public"):
+                out.append("  it is public: every agent knows it")
+            holders = ", ".join(h[0] for h in r["holders"]) or "nobody"
+            out.append(f"  holders: {holders}")
+            if not r["learners"]:
+                out.append("  learners: none")
+            for lr in r["learners"]:
+                p = proofs_by_coal.get(tuple(lr["coalition"]))
+                if p is not None:
+                    out.append(_indent(render.text(p), 2))
+                else:
+                    out.append("  " + _coal(lr["coalition"]) + f" learns {r['target']}")
+        elif r["kind"] == "learns":
+            verdict = "yes" if r["answer"] else "no"
+            out.append(f"{line}{_coal(r['coalition'])} learns {r['target']}{after}? {verdict}")
+            if r["answer"] and r.get("_proofs"):
+                out.append(_indent(render.text(r["_proofs"][0]), 2))
+            elif not r["answer"]:
+                out.append(f"  why not: {r['why_not']}")
+        elif r["kind"] == "leakage":
+            out.append(f"{line}leakage of {r['target']} to {_coal(r['coalition'])}: "
+                       + _leak(r))
+        else:
+            verdict = "holds" if r["holds"] else "FAILS"
+            out.append(f"{line}assert {r['text']}: {verdict}")
+            ce = r.get("counterexample")
+            if ce and r.get("_proofs"):
+                out.append("  counterexample:")
+                out.append(_indent(render.text(r["_proofs"][0]), 4))
+            elif ce and "epsilon" in ce:
+                out.append(f"  actual: {_leak(ce)}")
+            if r.get("why_not"):
+                out.append(f"  why not: {r['why_not']}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _leak(r: dict[str, Any]) -> str:
+    if r.get("exact"):
+        return "exact (the value is determined)"
+    if r.get("none"):
+        return "none (the view does not depend on it)"
+    kind = "upper bound" if r.get("bound") else "exact Gaussian DP"
+    mu = f", mu = {r['mu']:.4f}" if r.get("mu") is not None else ""
+    return f"epsilon = {r['epsilon']:.4f} at delta = {r['delta']:g}{mu} ({kind})"
+
+
+def _coal(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else "{" + ", ".join(names) + "}"
+
+
+def _indent(text: str, n: int) -> str:
+    pad = " " * n
+    return "\n".join(pad + ln if ln else ln for ln in text.rstrip("\n").splitlines())
