@@ -1,0 +1,1014 @@
+"""An independent checker for proofs in the JSON form of LANGUAGE.md section 10.
+
+The checker validates what the solver prints and therefore shares no code with
+it: it has its own parser for printed terms, its own term representation with its
+own equality (linear combinations over exact fractions, Diffie-Hellman exponent
+chains up to commutation), and it reads leaves against the model directly. It
+uses only the model's data classes and `ground`'s index arithmetic.
+
+`check(proof_json, model, coalition, target)` returns a list of problems, each
+naming the step it concerns; an empty list means the proof is valid.
+
+Internal terms are nested tuples, normalised on construction so that semantic
+equality is `==`:
+
+- `("n", base, idx)`            a value or agent name, `idx` a tuple of ints
+- `("a", fn, args)`             an application other than exp (enc, hash, pk, f, ...)
+- `("t", parts)`                a tuple of two or more parts
+- `("x", base, exps)`           `exp(...exp(base, e1)..., ek)`, `base` not itself an
+                                exp, `exps` sorted: exp(exp(g,a),b) = exp(exp(g,b),a)
+                                makes every order of the exponents equal
+- `("l", ((atom, Fraction), ...))`  a linear combination, atoms not linear, no zero
+                                coefficients, sorted; a single atom with coefficient
+                                1 is the atom itself, and `("l", ())` is 0
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+from .ground import eval_cond, eval_index
+from .model import (
+    AgentRef,
+    Generator,
+    IBin,
+    IConst,
+    IExpr,
+    INeg,
+    IVar,
+    Message,
+    Model,
+    TAgent,
+    TApp,
+    Term,
+    TLin,
+    TName,
+    TSum,
+    TTuple,
+    ValueDecl,
+)
+
+CTerm = tuple[Any, ...]
+"""A checker term (see the module docstring)."""
+
+_BUILDABLE_ARITY: dict[str, int] = {"enc": 2, "aenc": 2, "sign": 2, "hash": 1, "mac": 2}
+"""Built-in constructors that `build` may apply (exp is handled apart; pk has its own
+rule; sk can never be built)."""
+
+_INDEX_ERRORS = (ZeroDivisionError, KeyError, ValueError, TypeError)
+
+# ------------------------------------------------------------------ term algebra
+
+
+def _key(t: Any) -> str:
+    return repr(t)
+
+
+def mk_name(base: str, idx: Sequence[int] = ()) -> CTerm:
+    """A name term."""
+    return ("n", base, tuple(idx))
+
+
+def mk_tup(parts: Sequence[CTerm]) -> CTerm:
+    """A tuple term."""
+    return ("t", tuple(parts))
+
+
+def mk_app(fn: str, args: Sequence[CTerm]) -> CTerm:
+    """An application, with exp chains flattened and their exponents sorted."""
+    args = tuple(args)
+    if fn == "exp" and len(args) == 2:
+        base, e = args
+        if base[0] == "x":
+            return ("x", base[1], tuple(sorted((*base[2], e), key=_key)))
+        return ("x", base, (e,))
+    return ("a", fn, args)
+
+
+def mk_lin(pairs: Sequence[tuple[CTerm, Fraction | int]]) -> CTerm:
+    """The linear combination of (term, coefficient) pairs, normalised."""
+    acc: dict[CTerm, Fraction] = {}
+    for t, c in pairs:
+        for atom, c2 in lin_view(t).items():
+            acc[atom] = acc.get(atom, Fraction(0)) + Fraction(c) * c2
+    items = sorted(((a, c) for a, c in acc.items() if c != 0), key=lambda ac: _key(ac[0]))
+    if len(items) == 1 and items[0][1] == 1:
+        return items[0][0]
+    return ("l", tuple(items))
+
+
+def lin_view(t: CTerm) -> dict[CTerm, Fraction]:
+    """A term as {atom: coefficient}; a non-linear term is its own atom."""
+    if t[0] == "l":
+        return dict(t[1])
+    return {t: Fraction(1)}
+
+
+def children(t: CTerm) -> tuple[CTerm, ...]:
+    """The immediate subterms."""
+    kind = t[0]
+    if kind == "a":
+        return t[2]
+    if kind == "t":
+        return t[1]
+    if kind == "x":
+        return (t[1], *t[2])
+    if kind == "l":
+        return tuple(a for a, _ in t[1])
+    return ()
+
+
+def contains(t: CTerm, sub: CTerm) -> bool:
+    """True when `sub` occurs in `t` (or is `t`)."""
+    stack = [t]
+    while stack:
+        u = stack.pop()
+        if u == sub:
+            return True
+        stack.extend(children(u))
+    return False
+
+
+def fmt(t: CTerm) -> str:
+    """A checker term in the spec's syntax, for messages."""
+    kind = t[0]
+    if kind == "n":
+        return t[1] + (f"[{','.join(str(i) for i in t[2])}]" if t[2] else "")
+    if kind == "a":
+        return f"{t[1]}({', '.join(fmt(a) for a in t[2])})"
+    if kind == "t":
+        return f"({', '.join(fmt(p) for p in t[1])})"
+    if kind == "x":
+        s = fmt(t[1])
+        for e in t[2]:
+            s = f"exp({s}, {fmt(e)})"
+        return s
+    if not t[1]:
+        return "0"
+    out: list[str] = []
+    for k, (a, c) in enumerate(t[1]):
+        mag = abs(c)
+        body = fmt(a) if mag == 1 else f"{mag} * {fmt(a)}"
+        out.append((body if c > 0 else f"-{body}") if k == 0 else f"{'+' if c > 0 else '-'} {body}")
+    return " ".join(out)
+
+
+# ------------------------------------------------------------------------ parsing
+
+_TOK = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*|[\[\](),+\-*/])")
+
+
+class _Parser:
+    """Recursive descent over printed terms; builds normalised checker terms.
+
+    expr := ['-'] mono (('+'|'-') mono)* ; mono := [NUM '*'] prim | prim ['*' NUM] | '0'
+    prim := ID ['[' ['-']INT {',' ['-']INT} ']'] | ID '(' expr {',' expr} ')'
+          | '(' expr {',' expr} ')'                   NUM := INT ['/' INT]
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks: list[str] = []
+        pos = 0
+        body = text.rstrip()
+        while pos < len(body):
+            m = _TOK.match(body, pos)
+            if m is None:
+                raise ValueError(f"cannot read {body[pos:].strip()[:10]!r} in {text!r}")
+            self.toks.append(m.group(1))
+            pos = m.end()
+        self.i = 0
+
+    def _peek(self) -> str | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def _next(self, want: str | None = None) -> str:
+        tok = self._peek()
+        if tok is None or (want is not None and tok != want):
+            raise ValueError(f"expected {want or 'more'!r} in term {self.text!r}")
+        self.i += 1
+        return tok
+
+    def parse(self) -> CTerm:
+        t = self._expr()
+        if self._peek() is not None:
+            raise ValueError(f"unexpected {self._peek()!r} in term {self.text!r}")
+        return t
+
+    def _num(self) -> Fraction:
+        n = Fraction(int(self._next()))
+        if self._peek() == "/":
+            self._next()
+            d = self._next()
+            if not d.isdigit() or int(d) == 0:
+                raise ValueError(f"bad fraction in {self.text!r}")
+            n /= int(d)
+        return n
+
+    def _expr(self) -> CTerm:
+        sign = Fraction(1)
+        if self._peek() == "-":
+            self._next()
+            sign = Fraction(-1)
+        pairs = [self._mono(sign)]
+        linear = sign != 1
+        while self._peek() in ("+", "-"):
+            sign = Fraction(1) if self._next() == "+" else Fraction(-1)
+            pairs.append(self._mono(sign))
+            linear = True
+        if not linear and pairs[0][1] == 1:
+            return pairs[0][0]
+        return mk_lin(pairs)
+
+    def _mono(self, sign: Fraction) -> tuple[CTerm, Fraction]:
+        tok = self._peek()
+        if tok is not None and tok.isdigit():
+            c = self._num()
+            if self._peek() == "*":
+                self._next()
+                return self._prim(), sign * c
+            if c != 0:
+                raise ValueError(f"a number is not a term, in {self.text!r}")
+            return ("l", ()), Fraction(1)
+        p = self._prim()
+        if self._peek() == "*":
+            self._next()
+            tok = self._peek()
+            if tok is None or not tok.isdigit():
+                raise ValueError(f"expected a number after '*' in {self.text!r}")
+            return p, sign * self._num()
+        return p, sign
+
+    def _prim(self) -> CTerm:
+        tok = self._next()
+        if tok == "(":
+            items = self._list()
+            return items[0] if len(items) == 1 else mk_tup(items)
+        if not (tok[0].isalpha() or tok[0] == "_"):
+            raise ValueError(f"unexpected {tok!r} in term {self.text!r}")
+        if self._peek() == "[":
+            self._next()
+            idx = [self._int()]
+            while self._peek() == ",":
+                self._next()
+                idx.append(self._int())
+            self._next("]")
+            return mk_name(tok, idx)
+        if self._peek() == "(":
+            self._next()
+            return mk_app(tok, self._list())
+        return mk_name(tok)
+
+    def _list(self) -> list[CTerm]:
+        items = [self._expr()]
+        while self._peek() == ",":
+            self._next()
+            items.append(self._expr())
+        self._next(")")
+        return items
+
+    def _int(self) -> int:
+        neg = self._peek() == "-"
+        if neg:
+            self._next()
+        tok = self._next()
+        if not tok.isdigit():
+            raise ValueError(f"an index must be an integer in {self.text!r}")
+        return -int(tok) if neg else int(tok)
+
+
+def parse(text: str) -> CTerm:
+    """A printed ground term as a normalised checker term (ValueError if malformed)."""
+    if not isinstance(text, str):
+        raise ValueError(f"a term must be a string, got {type(text).__name__}")
+    return _Parser(text).parse()
+
+
+# --------------------------------------------------------------- model evaluation
+
+
+def _agent(a: AgentRef, env: Mapping[str, int]) -> CTerm:
+    return mk_name(a.name, [eval_index(i, env) for i in a.index])
+
+
+def eval_term(t: Term, env: Mapping[str, int]) -> CTerm:
+    """A model term under a binding, as a normalised checker term."""
+    if isinstance(t, TName):
+        return mk_name(t.name, [eval_index(i, env) for i in t.index])
+    if isinstance(t, TAgent):
+        return _agent(t.agent, env)
+    if isinstance(t, TTuple):
+        return mk_tup([eval_term(p, env) for p in t.parts])
+    if isinstance(t, TApp):
+        return mk_app(t.fn, [eval_term(a, env) for a in t.args])
+    if isinstance(t, TLin):
+        return mk_lin([(eval_term(p, env), c) for c, p in t.parts])
+    if isinstance(t, TSum):
+        return mk_lin([(eval_term(t.body, b), 1) for b in gen_bindings(t.gen, {}, env)])
+    raise TypeError(f"not a model term: {t!r}")
+
+
+def gen_bindings(
+    gen: Generator | None,
+    allowed: Mapping[str, set[int]],
+    env: Mapping[str, int] | None = None,
+) -> Iterator[dict[str, int]]:
+    """Bindings of `gen` (extending `env`) meeting its conditions, where each variable
+    in `allowed` only takes the listed values (the others range fully)."""
+    base = dict(env or {})
+    if gen is None:
+        yield base
+        return
+    binders = gen.binders
+
+    def rec(k: int, cur: dict[str, int]) -> Iterator[dict[str, int]]:
+        if k == len(binders):
+            try:
+                ok = all(eval_cond(c, cur) for c in gen.conds)
+            except _INDEX_ERRORS:
+                ok = False
+            if ok:
+                yield dict(cur)
+            return
+        b = binders[k]
+        try:
+            lo, hi = eval_index(b.lo, cur), eval_index(b.hi, cur)
+        except _INDEX_ERRORS:
+            return
+        vals: Sequence[int]
+        if b.var in allowed:
+            vals = sorted(v for v in allowed[b.var] if lo <= v <= hi)
+        else:
+            vals = range(lo, hi + 1)
+        saved = cur.get(b.var)
+        for v in vals:
+            cur[b.var] = v
+            yield from rec(k + 1, cur)
+        if saved is None:
+            cur.pop(b.var, None)
+        else:
+            cur[b.var] = saved
+
+    yield from rec(0, base)
+
+
+def _invert(e: IExpr, value: int) -> tuple[str, int] | None:
+    """(var, v) when `e = value` forces var = v (e is var, var +/- c, c + var, -var)."""
+    if isinstance(e, IVar):
+        return e.name, value
+    if isinstance(e, INeg) and isinstance(e.arg, IVar):
+        return e.arg.name, -value
+    if isinstance(e, IBin) and e.op in ("+", "-"):
+        if isinstance(e.left, IVar) and isinstance(e.right, IConst):
+            return e.left.name, value - e.right.value if e.op == "+" else value + e.right.value
+        if e.op == "+" and isinstance(e.left, IConst) and isinstance(e.right, IVar):
+            return e.right.name, value - e.left.value
+    return None
+
+
+def _forced(pairs: Sequence[tuple[IExpr, int]]) -> dict[str, set[int]] | None:
+    """Variable values forced by the equations `expr = value`; None if contradictory.
+
+    Equations the inversion does not cover are left to the final evaluation, so this
+    only ever prunes bindings that cannot satisfy them.
+    """
+    out: dict[str, set[int]] = {}
+    for e, v in pairs:
+        inv = _invert(e, v)
+        if inv is None:
+            continue
+        var, val = inv
+        if var in out and val not in out[var]:
+            return None
+        out[var] = {val}
+    return out
+
+
+def _index_pairs(exprs: Sequence[IExpr], name: CTerm, base: str) -> list[tuple[IExpr, int]] | None:
+    """Equations making the declared `base[exprs]` equal to the ground `name`; None if the
+    base or the number of indices differs."""
+    if name[0] != "n" or name[1] != base or len(name[2]) != len(exprs):
+        return None
+    return list(zip(exprs, name[2], strict=True))
+
+
+def _leaf_names(t: CTerm) -> dict[tuple[str, int], list[tuple[int, ...]]]:
+    """Every name in `t`, grouped by (base, number of indices)."""
+    out: dict[tuple[str, int], list[tuple[int, ...]]] = {}
+    stack = [t]
+    while stack:
+        u = stack.pop()
+        if u[0] == "n":
+            out.setdefault((u[1], len(u[2])), []).append(u[2])
+        stack.extend(children(u))
+    return out
+
+
+def _hints(term: Term, gen: Generator | None, ground: CTerm) -> dict[str, set[int]]:
+    """Likely values of the generator's variables, read off the names in `ground`.
+
+    Used only to try promising bindings first; the full search follows if they fail,
+    because linear cancellation can make a name of the message vanish.
+    """
+    if gen is None:
+        return {}
+    gvars = {b.var for b in gen.binders}
+    names = _leaf_names(ground)
+    out: dict[str, set[int]] = {}
+
+    def visit(t: Term) -> None:
+        refs: list[tuple[str, tuple[IExpr, ...]]] = []
+        if isinstance(t, TName):
+            refs.append((t.name, t.index))
+        elif isinstance(t, TAgent):
+            refs.append((t.agent.name, t.agent.index))
+        elif isinstance(t, TTuple):
+            for p in t.parts:
+                visit(p)
+        elif isinstance(t, TApp):
+            for a in t.args:
+                visit(a)
+        elif isinstance(t, TLin):
+            for _, p in t.parts:
+                visit(p)
+        for base, index in refs:
+            seen = names.get((base, len(index)), [])
+            for pos, e in enumerate(index):
+                cands: set[int] = set()
+                for idx in seen:
+                    inv = _invert(e, idx[pos])
+                    if inv is not None and inv[0] in gvars:
+                        cands.add(inv[1])
+                inv0 = _invert(e, 0)
+                if inv0 is None or inv0[0] not in gvars:
+                    continue
+                var = inv0[0]
+                out[var] = out[var] & cands if var in out else cands
+
+    visit(term)
+    return out
+
+
+# --------------------------------------------------------------------------- check
+
+
+class _Checker:
+    """One check run: the model, the coalition and caches of leaf look-ups."""
+
+    def __init__(self, model: Model, guess_bits: int, after: int | None) -> None:
+        self.model = model
+        self.guess_bits = guess_bits
+        self.after = after
+        self.problems: list[str] = []
+
+    # ---------------------------------------------------------------- agents
+
+    def is_agent(self, a: CTerm) -> bool:
+        """`a` names a declared agent (indices within the family's bounds)."""
+        for d in self.model.agents:
+            if a[0] == "n" and d.name == a[1] and len(d.dims) == len(a[2]):
+                if all(lo <= i <= hi for (lo, hi), i in zip(d.dims, a[2], strict=True)):
+                    return True
+        return False
+
+    # ----------------------------------------------------------------- holds
+
+    def holds(self, by: CTerm, t: CTerm, line: int) -> str | None:
+        """None when `by` holds `t` initially by the declaration at `line`, else why not."""
+        m = self.model
+        for d in m.agents:
+            if d.pos.line == line and self.is_agent(t) and t[1] == d.name:
+                return None
+        for v in m.values:
+            if v.pos.line == line and self._holds_value(v, by, t):
+                return None
+        for kp in m.keypairs:
+            if kp.pos.line != line or t[0] != "a" or t[1] not in ("pk", "sk") or len(t[2]) != 1:
+                continue
+            owner = t[2][0]
+            pairs = _index_pairs(kp.agent.index, owner, kp.agent.name)
+            if pairs is None:
+                continue
+            forced = _forced(pairs)
+            if forced is None:
+                continue
+            for env in gen_bindings(kp.gen, forced):
+                try:
+                    if _agent(kp.agent, env) != owner:
+                        continue
+                except _INDEX_ERRORS:
+                    continue
+                if t[1] == "pk" or owner == by:
+                    return None
+        return f"{fmt(by)} does not hold {fmt(t)} by any declaration at line {line}"
+
+    def _holds_value(self, v: ValueDecl, by: CTerm, t: CTerm) -> bool:
+        name_pairs = _index_pairs(v.index, t, v.name)
+        if name_pairs is None:
+            return False
+        holders: list[AgentRef | None]
+        holders = [None] if v.kind == "public" else list(v.holders)
+        for h in holders:
+            pairs = list(name_pairs)
+            if h is not None:
+                hp = _index_pairs(h.index, by, h.name)
+                if hp is None:
+                    continue
+                pairs += hp
+            forced = _forced(pairs)
+            if forced is None:
+                continue
+            for env in gen_bindings(v.gen, forced):
+                try:
+                    if mk_name(v.name, [eval_index(i, env) for i in v.index]) != t:
+                        continue
+                    if h is None or _agent(h, env) == by:
+                        return True
+                except _INDEX_ERRORS:
+                    continue
+        return False
+
+    # -------------------------------------------------------------- messages
+
+    def _message_match(
+        self,
+        msg: Message,
+        t: CTerm,
+        pairs: list[tuple[IExpr, int]],
+        accept: Callable[[Mapping[str, int]], bool],
+    ) -> bool:
+        """Some binding of `msg`'s generator, consistent with `pairs`, gives term `t`
+        and passes `accept(env)`. Tries bindings hinted by `t`'s names first."""
+        forced = _forced(pairs)
+        if forced is None:
+            return False
+        hinted = dict(_hints(msg.term, msg.gen, t))
+        for var, vals in forced.items():
+            hinted[var] = vals & hinted[var] if var in hinted else vals
+        tried_all = hinted == forced
+
+        def search(allowed: Mapping[str, set[int]]) -> bool:
+            for env in gen_bindings(msg.gen, allowed):
+                try:
+                    if eval_term(msg.term, env) == t and accept(env):
+                        return True
+                except _INDEX_ERRORS:
+                    continue
+            return False
+
+        if search(hinted):
+            return True
+        return False if tried_all else search(forced)
+
+    def receives(self, by: CTerm, t: CTerm, step: int, line: int) -> str | None:
+        """None when `by` receives `t` in the message at `step`, `line`; else why not."""
+        found = False
+        for msg in self.model.messages:
+            if msg.step != step or msg.pos.line != line:
+                continue
+            found = True
+            if msg.receiver is None:
+                pairs: list[tuple[IExpr, int]] = []
+            else:
+                rp = _index_pairs(msg.receiver.index, by, msg.receiver.name)
+                if rp is None:
+                    continue
+                pairs = rp
+
+            def accept(env: Mapping[str, int], msg: Message = msg) -> bool:
+                return msg.receiver is None or _agent(msg.receiver, env) == by
+
+            if self._message_match(msg, t, pairs, accept):
+                return None
+        if not found:
+            return f"no message at step {step}, line {line}"
+        return f"no message at step {step}, line {line} delivers {fmt(t)} to {fmt(by)}"
+
+    def sees(self, by: CTerm, t: CTerm, step: int, line: int) -> str | None:
+        """None when eavesdropper `by` sees `t` in the message at `step`, `line`."""
+        eavs = [e for e in self.model.eavesdroppers if e.agent.name == by[1]]
+        if not eavs:
+            return f"{fmt(by)} is not an eavesdropper"
+        msgs = [msg for msg in self.model.messages if msg.step == step and msg.pos.line == line]
+        if not msgs:
+            return f"no message at step {step}, line {line}"
+        for e in eavs:
+            ep = _index_pairs(e.agent.index, by, e.agent.name)
+            forced = None if ep is None else _forced(ep)
+            if forced is None:
+                continue
+            for eenv in gen_bindings(e.gen, forced):
+                try:
+                    if _agent(e.agent, eenv) != by:
+                        continue
+                    link = None
+                    if e.link is not None:
+                        src = _agent(e.link[0], eenv)
+                        dst = None if e.link[1] is None else _agent(e.link[1], eenv)
+                        link = (src, dst)
+                except _INDEX_ERRORS:
+                    continue
+                for msg in msgs:
+                    pairs: list[tuple[IExpr, int]] = []
+                    if link is not None:
+                        sp = _index_pairs(msg.sender.index, link[0], msg.sender.name)
+                        if sp is None:
+                            continue
+                        pairs += sp
+                        if (link[1] is None) != (msg.receiver is None):
+                            continue
+                        if link[1] is not None and msg.receiver is not None:
+                            rp = _index_pairs(msg.receiver.index, link[1], msg.receiver.name)
+                            if rp is None:
+                                continue
+                            pairs += rp
+
+                    def accept(
+                        env: Mapping[str, int], msg: Message = msg, link: Any = link
+                    ) -> bool:
+                        if link is None:
+                            return True
+                        if _agent(msg.sender, env) != link[0]:
+                            return False
+                        if link[1] is None or msg.receiver is None:
+                            return link[1] is None and msg.receiver is None
+                        return _agent(msg.receiver, env) == link[1]
+
+                    if self._message_match(msg, t, pairs, accept):
+                        return None
+        return f"{fmt(by)} taps no message at step {step}, line {line} carrying {fmt(t)}"
+
+    # -------------------------------------------------------------- inference
+
+    def infer(self, rule: str, t: CTerm, prem: list[CTerm], raw: Mapping) -> str | None:
+        """None when `t` follows from `prem` by `rule`, else the reason it does not."""
+        n = len(prem)
+        if rule == "split":
+            if n != 1:
+                return "split takes one premise"
+            if prem[0][0] != "t" or t not in prem[0][1]:
+                return f"{fmt(t)} is not a part of the tuple {fmt(prem[0])}"
+            return None
+        if rule == "decrypt":
+            if n != 2:
+                return "decrypt takes two premises: enc(k, m) and k"
+            c, k = prem
+            if c[0] != "a" or c[1] != "enc" or len(c[2]) != 2:
+                return f"premise {fmt(c)} is not a symmetric encryption"
+            if c[2][0] != k:
+                return f"{fmt(k)} is not the key of {fmt(c)}"
+            if c[2][1] != t:
+                return f"{fmt(c)} does not encrypt {fmt(t)}"
+            return None
+        if rule == "adecrypt":
+            if n != 2:
+                return "adecrypt takes two premises: aenc(pk(b), m) and sk(b)"
+            c, k = prem
+            if c[0] != "a" or c[1] != "aenc" or len(c[2]) != 2:
+                return f"premise {fmt(c)} is not a public-key encryption"
+            pk = c[2][0]
+            if pk[0] != "a" or pk[1] != "pk" or len(pk[2]) != 1:
+                return f"{fmt(c)} is not encrypted under a public key pk(b)"
+            if k != mk_app("sk", pk[2]):
+                return f"{fmt(k)} is not the private key matching {fmt(pk)}"
+            if c[2][1] != t:
+                return f"{fmt(c)} does not encrypt {fmt(t)}"
+            return None
+        if rule == "unsign":
+            if n != 1:
+                return "unsign takes one premise"
+            s = prem[0]
+            if s[0] != "a" or s[1] != "sign" or len(s[2]) != 2 or s[2][1] != t:
+                return f"{fmt(prem[0])} is not a signature on {fmt(t)}"
+            return None
+        if rule == "pk":
+            if n != 1 or prem[0][0] != "a" or prem[0][1] != "sk" or len(prem[0][2]) != 1:
+                return "pk takes one premise sk(a)"
+            if t != mk_app("pk", prem[0][2]):
+                return f"{fmt(t)} is not the public key of {fmt(prem[0])}"
+            return None
+        if rule == "dh":
+            if n != 2:
+                return "dh takes two premises: exp(g, a) and b"
+            if prem[0][0] != "x":
+                return f"premise {fmt(prem[0])} is not an exponential exp(g, a)"
+            if mk_app("exp", prem) != t:
+                return f"{fmt(t)} is not exp({fmt(prem[0])}, {fmt(prem[1])})"
+            return None
+        if rule == "build":
+            return self._build(t, prem)
+        if rule == "linear":
+            return self._linear(t, prem, raw)
+        if rule == "reconstruct":
+            return self._reconstruct(t, prem)
+        if rule == "guess":
+            return self._guess(t, prem)
+        return f"unknown rule {rule!r}"
+
+    def _build(self, t: CTerm, prem: list[CTerm]) -> str | None:
+        kind = t[0]
+        if kind == "t":
+            if mk_tup(prem) != t:
+                return f"{fmt(t)} is not the tuple of the premises in order"
+            return None
+        if kind == "x":
+            if len(prem) != 2 or mk_app("exp", prem) != t:
+                return f"{fmt(t)} is not exp applied to the two premises in order"
+            return None
+        if kind == "a":
+            fn = t[1]
+            arity = _BUILDABLE_ARITY.get(fn)
+            if arity is None:
+                arity = next((f.arity for f in self.model.functions if f.name == fn), None)
+            if arity is None:
+                return f"{fn} is not a function that can be applied (pk uses rule pk)"
+            if len(prem) != arity or mk_app(fn, prem) != t:
+                return f"{fmt(t)} is not {fn} applied to the premises in order"
+            return None
+        if kind == "l":
+            return "a linear term is obtained by a linear step, not build"
+        return f"the name {fmt(t)} cannot be built"
+
+    def _linear(self, t: CTerm, prem: list[CTerm], raw: Mapping) -> str | None:
+        coeffs_raw = raw.get("coefficients")
+        if not isinstance(coeffs_raw, list):
+            return "a linear step needs a list of coefficients"
+        if len(coeffs_raw) != len(prem):
+            return f"{len(coeffs_raw)} coefficients for {len(prem)} premises"
+        coeffs: list[Fraction] = []
+        for c in coeffs_raw:
+            if isinstance(c, int) and not isinstance(c, bool):
+                coeffs.append(Fraction(c))
+            elif isinstance(c, str) and re.fullmatch(r"\s*-?\d+\s*(/\s*[1-9]\d*\s*)?", c):
+                coeffs.append(Fraction(c.replace(" ", "")))
+            else:
+                return f"coefficient {c!r} is neither an integer nor a string p/q"
+        combo = mk_lin(list(zip(prem, coeffs, strict=True)))
+        if combo != t:
+            return f"the combination gives {fmt(combo)}, not {fmt(t)}"
+        return None
+
+    def _reconstruct(self, t: CTerm, prem: list[CTerm]) -> str | None:
+        if not prem or any(p[0] != "n" for p in prem):
+            return "reconstruct takes shares (names) as premises"
+        distinct = set(prem)
+        best = 0
+        for v in self.model.values:
+            sh = v.shares
+            if sh is None or v.name != prem[0][1]:
+                continue
+            pairs = _index_pairs(v.index, prem[0], v.name)
+            if pairs is None:
+                continue
+            kvar = v.gen.binders[-1].var if v.gen is not None and v.gen.binders else None
+            forced = _forced(pairs) or {}
+            forced.pop(kvar or "", None)  # range over every share of the same sharing
+            groups: dict[tuple[tuple[str, int], ...], set[CTerm]] = {}
+            for env in gen_bindings(v.gen, forced):
+                try:
+                    name = mk_name(v.name, [eval_index(i, env) for i in v.index])
+                    if eval_term(sh.of, env) != t:
+                        continue
+                except _INDEX_ERRORS:
+                    continue
+                key = tuple(sorted((k, x) for k, x in env.items() if k != kvar))
+                groups.setdefault(key, set()).add(name)
+            for names in groups.values():
+                if distinct <= names:
+                    if len(distinct) >= sh.threshold:
+                        return None
+                    best = max(best, sh.threshold)
+        if best:
+            return f"{len(distinct)} distinct shares of {fmt(t)}, the threshold is {best}"
+        return f"the premises are not shares of one sharing of {fmt(t)}"
+
+    def _guess(self, t: CTerm, prem: list[CTerm]) -> str | None:
+        ranged = None
+        for v in self.model.values:
+            if v.kind != "secret" or v.range is None:
+                continue
+            pairs = _index_pairs(v.index, t, v.name)
+            forced = None if pairs is None else _forced(pairs)
+            if forced is None:
+                continue
+            for env in gen_bindings(v.gen, forced):
+                try:
+                    if mk_name(v.name, [eval_index(i, env) for i in v.index]) == t:
+                        ranged = v.range
+                        break
+                except _INDEX_ERRORS:
+                    continue
+            if ranged is not None:
+                break
+        if ranged is None:
+            return f"{fmt(t)} is not a secret declared with a range"
+        size = ranged[1] - ranged[0] + 1
+        if size >= 2**self.guess_bits:
+            return f"the range of {fmt(t)} has {size} values, not fewer than 2^{self.guess_bits}"
+        if not prem:
+            return "guess needs a premise to test guesses against"
+        test = prem[0]
+        if not contains(test, t):
+            return f"{fmt(test)} does not contain {fmt(t)}"
+        known = {t, *prem[1:]}
+        if not _composable(test, known, {}):
+            return f"{fmt(test)} cannot be rebuilt from {fmt(t)} and the other premises"
+        return None
+
+
+def _composable(t: CTerm, known: set[CTerm], memo: dict[CTerm, bool]) -> bool:
+    """`t` can be composed from `known` by tuples, function applications (not pk/sk),
+    exponentiation (also of a known exp(g, a)) and linear combinations."""
+    if t in known:
+        return True
+    if t in memo:
+        return memo[t]
+    memo[t] = False  # guard against cycles while deciding
+    kind = t[0]
+    ok = False
+    if kind == "t":
+        ok = all(_composable(p, known, memo) for p in t[1])
+    elif kind == "a":
+        ok = t[1] not in ("pk", "sk") and all(_composable(a, known, memo) for a in t[2])
+    elif kind == "x":
+        base, exps = t[1], t[2]
+        ok = _composable(base, known, memo) and all(_composable(e, known, memo) for e in exps)
+        if not ok:
+            need = Counter(exps)
+            for k in known:
+                if k[0] == "x" and k[1] == base and not Counter(k[2]) - need:
+                    rest = need - Counter(k[2])
+                    if all(_composable(e, known, memo) for e in rest.elements()):
+                        ok = True
+                        break
+    elif kind == "l":
+        ok = _in_linear_span(t, known, memo)
+    memo[t] = ok
+    return ok
+
+
+def _in_linear_span(t: CTerm, known: set[CTerm], memo: dict[CTerm, bool]) -> bool:
+    """`t` is a rational combination of known terms and of composable atoms."""
+    vecs = [lin_view(k) for k in known]
+    target = lin_view(t)
+    atoms = set(target)
+    for v in vecs:
+        atoms |= set(v)
+    free = {a for a in atoms if _composable(a, known, memo)}
+
+    def project(v: dict[CTerm, Fraction]) -> dict[CTerm, Fraction]:
+        return {a: c for a, c in v.items() if a not in free and c != 0}
+
+    rows: list[tuple[CTerm, dict[CTerm, Fraction]]] = []
+
+    def reduce(v: dict[CTerm, Fraction]) -> dict[CTerm, Fraction]:
+        v = dict(v)
+        for piv, row in rows:
+            c = v.get(piv)
+            if c:
+                for a, rc in row.items():
+                    v[a] = v.get(a, Fraction(0)) - c * rc
+                v = {a: x for a, x in v.items() if x != 0}
+        return v
+
+    for vec in vecs:
+        r = reduce(project(vec))
+        if r:
+            piv = min(r, key=_key)
+            pc = r[piv]
+            rows.append((piv, {a: c / pc for a, c in r.items()}))
+    return not reduce(project(target))
+
+
+def check(
+    proof_json: dict,
+    model: Model,
+    coalition: Sequence[str],
+    target: str,
+    *,
+    guess_bits: int = 40,
+    after: int | None = None,
+) -> list[str]:
+    """Problems with a JSON proof that `coalition` learns `target`; empty when it is valid.
+
+    Checks the structure (ids 1..n, premises earlier, last step is the target), every
+    leaf against the model (`holds` at its declaration's line, `receives`/`sees` at the
+    message's step and line, by a coalition member; with `after`, no message later
+    than that step), and every inference against the meaning of its rule.
+    """
+    problems: list[str] = []
+    ck = _Checker(model, guess_bits, after)
+    members: set[CTerm] = set()
+    for a in coalition:
+        try:
+            m = parse(a)
+        except ValueError as e:
+            problems.append(f"coalition: {e}")
+            continue
+        if m[0] != "n":
+            problems.append(f"coalition: {a!r} is not an agent name")
+        members.add(m)
+    try:
+        tgt: CTerm | None = parse(target)
+    except ValueError as e:
+        problems.append(f"target: {e}")
+        tgt = None
+
+    steps = proof_json.get("steps") if isinstance(proof_json, Mapping) else None
+    if not isinstance(steps, list) or not steps:
+        return [*problems, "the proof has no steps"]
+    terms: dict[int, CTerm] = {}
+    cache: dict[tuple[Any, ...], str | None] = {}
+    for pos, s in enumerate(steps, start=1):
+        if not isinstance(s, Mapping):
+            problems.append(f"step {pos}: not an object")
+            continue
+        sid = s.get("id")
+        label = f"step {sid if isinstance(sid, int) else pos}"
+        if sid != pos or isinstance(sid, bool):
+            problems.append(f"{label}: id should be {pos} (ids run 1..n in order)")
+        try:
+            t = parse(s.get("term"))  # type: ignore[arg-type]
+        except ValueError as e:
+            problems.append(f"{label}: {e}")
+            continue
+        rule = s.get("rule")
+        prem_ids = s.get("premises", [])
+        if not isinstance(prem_ids, list) or not all(
+            isinstance(p, int) and not isinstance(p, bool) for p in prem_ids
+        ):
+            problems.append(f"{label}: premises must be a list of step ids")
+            continue
+        bad = [p for p in prem_ids if not 1 <= p < pos]
+        if bad:
+            problems.append(
+                f"{label}: premise(s) {', '.join(map(str, bad))} do not refer to earlier steps"
+            )
+            continue
+        try:
+            if rule in ("holds", "receives", "sees"):
+                why = ck_leaf(ck, s, t, rule, members, cache)
+            elif isinstance(rule, str):
+                if any(p not in terms for p in prem_ids):
+                    terms[pos] = t  # its premises were reported already; judge later steps
+                    continue
+                why = ck.infer(rule, t, [terms[p] for p in prem_ids], s)
+            else:
+                why = "no rule"
+        except (RecursionError, *_INDEX_ERRORS) as e:  # never crash on a strange proof
+            why = f"could not be checked ({type(e).__name__}: {e})"
+        if why is not None:
+            problems.append(f"{label} ({rule}): {why}")
+        terms[pos] = t
+    n = len(steps)
+    if tgt is not None and n in terms and terms[n] != tgt:
+        problems.append(
+            f"step {n}: the last step concludes {fmt(terms[n])}, not the target {fmt(tgt)}"
+        )
+    return problems
+
+
+def ck_leaf(
+    ck: _Checker,
+    s: Mapping,
+    t: CTerm,
+    rule: str,
+    members: set[CTerm],
+    cache: dict[tuple[Any, ...], str | None],
+) -> str | None:
+    """Why the leaf `s` (with parsed term `t`) is not justified, or None."""
+    if s.get("premises"):
+        return "a leaf has no premises"
+    by_s = s.get("by")
+    if not isinstance(by_s, str):
+        return "a leaf needs 'by'"
+    try:
+        by = parse(by_s)
+    except ValueError as e:
+        return f"by: {e}"
+    if by not in members:
+        return f"{by_s} is not a member of the coalition"
+    if not ck.is_agent(by):
+        return f"{by_s} is not a declared agent"
+    line = s.get("line")
+    if not isinstance(line, int) or isinstance(line, bool):
+        return "a leaf needs its source 'line'"
+    step = s.get("step")
+    if rule != "holds":
+        if not isinstance(step, int) or isinstance(step, bool):
+            return "a message leaf needs its 'step'"
+        if ck.after is not None and step > ck.after:
+            return f"step {step} comes after the queried step {ck.after}"
+    key = (rule, by, t, line, step)
+    if key not in cache:
+        if rule == "holds":
+            cache[key] = ck.holds(by, t, line)
+        elif rule == "receives":
+            cache[key] = ck.receives(by, t, step, line)  # type: ignore[arg-type]
+        else:
+            cache[key] = ck.sees(by, t, step, line)  # type: ignore[arg-type]
+    return cache[key]
