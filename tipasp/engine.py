@@ -100,7 +100,9 @@ class Engine:
         self._pending_targets.extend(self._compiler.out[before:])
         return symbol_of(term_ast)
 
-    def _control(self, rules: Iterable[str], extra: list[ast.AST], args: list[str]) -> clingo.Control:
+    def _control(
+        self, rules: Iterable[str], extra: list[ast.AST], args: list[str]
+    ) -> clingo.Control:
         ctl = clingo.Control(args + ["--warn=none"])
         for r in rules:
             ctl.add("base", [], rule_text(r))

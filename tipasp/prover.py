@@ -25,10 +25,10 @@ def _expand(t: GTerm, d: Derivation, know: Knowledge, shares: Shares, weak: froz
             ) -> tuple[str, tuple[GTerm, ...], tuple[Fraction, ...] | None] | None:
     """The proof rule, premises and coefficients of derivation `d` of `t` (None: unusable)."""
     r = d.rule
-    if d.leaf is not None or r in ("holds", "receives", "sees", "gift"):
+    if r in ("numeric", "gift"):
+        return None  # placeholders: numeric steps come as `linear`, gifts never prove
+    if d.leaf is not None:
         return (r, (), None)
-    if r == "numeric":
-        return None
     if r == "linear":
         return ("linear", d.premises, tuple(Fraction(c) for c in d.coefficients))
     if r == "build":

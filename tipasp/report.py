@@ -75,7 +75,7 @@ def check_spec(model: Model, options: Options) -> list[dict[str, Any]]:
         res = answerer.answer(inst)
         for p in res.get("_proofs") or []:
             problems = proofcheck.check(p.to_json(), model, list(p.coalition), show(p.target),
-                                        guess_bits=options.guess_bits)
+                                        guess_bits=options.guess_bits, after=res.get("after"))
             if problems:
                 raise InternalError(
                     "internal error: the proof checker rejected a proof for "
