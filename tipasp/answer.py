@@ -99,16 +99,12 @@ class Answerer:
             return f"{names} would not learn {show(inst.target)} even with every missing value"
         parts = []
         for gifts in sets:
-            held = []
+            described = []
             for g in gifts:
-                try:
-                    hs = self.engine.holders(self.engine._sym(g))
-                except (ValueError, TypeError):
-                    hs = []
-                held.append(" or ".join(show(h) for h in hs) if hs else "nobody")
-            parts.append(
-                f"{_and([show(g) for g in gifts])}, held by {_and(held)}"
-            )
+                hs = self.engine.holders(self.engine._sym(g)) if not isinstance(g, Lin) else []
+                who = ", ".join(show(h) for h in hs) if hs else "nobody"
+                described.append(f"{show(g)} (held by {who})")
+            parts.append(_and(described))
         return f"{names} would learn {show(inst.target)} with " + "; or with ".join(parts)
 
     # ------------------------------------------------------------------ answers
