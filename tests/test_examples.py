@@ -23,7 +23,10 @@ def results(name: str, **overrides: int) -> list[dict[str, Any]]:
 
 def by_line(res: list[dict[str, Any]], text: str, name: str) -> dict[str, Any]:
     lines = (EXAMPLES / name).read_text().splitlines()
-    line = next(i for i, ln in enumerate(lines, 1) if ln.strip().startswith(text))
+    exact = [i for i, ln in enumerate(lines, 1) if ln.split("#")[0].strip() == text]
+    line = exact[0] if exact else next(
+        i for i, ln in enumerate(lines, 1) if ln.strip().startswith(text)
+    )
     (hit,) = [r for r in res if r["line"] == line]
     return hit
 
