@@ -1,0 +1,211 @@
+"""`tipasp fmt`: the canonical layout of a spec.
+
+The layout is one statement per line, with single spaces around `->`, `:`, `@`,
+`=`, `~` and binary operators, `, ` between list items, ranges written `lo..hi`,
+and parentheses exactly where the author put them. Comments are kept: a comment
+on a line of its own stays on a line of its own, a comment after a statement
+stays after it (two spaces before the `#`); a comment inside a statement that
+spanned several lines moves to its own line just above the statement. Runs of
+blank lines shrink to one, and a blank line separates statements of different
+groups (constants, agents, other declarations, messages, adversaries,
+questions).
+
+Formatting is purely syntactic (a spec with an undeclared name still formats),
+idempotent, and does not change the model the spec resolves to.
+"""
+
+from __future__ import annotations
+
+from . import syntax as S
+from .errors import SpecError
+from .parser import gc_paused, parse_recover
+from .syntax import show_expr, show_gen
+
+
+def _refs(refs: tuple[S.Ref, ...]) -> str:
+    return ", ".join(show_expr(r) for r in refs)
+
+
+def _gen(g: S.Gen | None) -> str:
+    return f" {show_gen(g)}" if g is not None else ""
+
+
+def _coalition(c: S.Coalition) -> str:
+    return "{" + _refs(c.members) + "}" if c.braced else _refs(c.members)
+
+
+def _after(a: S.After | None) -> str:
+    if a is None:
+        return ""
+    if a.label is not None:
+        return f" after {a.label}"
+    assert a.step is not None
+    return f" after {'step ' if a.step_kw else ''}{a.step.text}"
+
+
+def format_stmt(st: S.Stmt) -> str:
+    """One statement in canonical layout (without comments)."""
+    if isinstance(st, S.ConstStmt):
+        return f"const {st.name} = {show_expr(st.value)}"
+    if isinstance(st, S.AgentStmt):
+        return f"agent {_refs(st.items)}{_gen(st.gen)}"
+    if isinstance(st, S.PublicStmt):
+        return f"public {_refs(st.items)}{_gen(st.gen)}"
+    if isinstance(st, S.ValueStmt):
+        opts = "".join(
+            f" range {show_expr(o.args[0])}..{show_expr(o.args[1])}"
+            if o.kind == "range"
+            else f" sensitivity {show_expr(o.args[0])}"
+            for o in st.opts
+        )
+        return f"{st.kind} {_refs(st.items)} @ {_refs(st.holders)}{opts}{_gen(st.gen)}"
+    if isinstance(st, S.NoiseStmt):
+        return (
+            f"noise {_refs(st.items)} ~ {st.dist}({show_expr(st.scale)}) "
+            f"@ {_refs(st.holders)}{_gen(st.gen)}"
+        )
+    if isinstance(st, S.SharesStmt):
+        return (
+            f"shares {show_expr(st.target)} of {show_expr(st.of)} threshold "
+            f"{show_expr(st.threshold)} @ {_refs(st.holders)}{_gen(st.gen)}"
+        )
+    if isinstance(st, S.KeypairStmt):
+        return f"keypair {_refs(st.agents)}{_gen(st.gen)}"
+    if isinstance(st, S.FunctionStmt):
+        return "function " + ", ".join(f"{s.name}/{s.arity.text}" for s in st.sigs)
+    if isinstance(st, S.MessageStmt):
+        label = f"{st.label}: " if st.label is not None else ""
+        receiver = show_expr(st.receiver) if st.receiver is not None else "*"
+        return f"{label}{show_expr(st.sender)} -> {receiver} : {show_expr(st.term)}{_gen(st.gen)}"
+    if isinstance(st, S.ColludeStmt):
+        return f"collude {_refs(st.members)}{_gen(st.gen)}"
+    if isinstance(st, S.CorruptStmt):
+        with_ = f" with {_refs(st.with_)}" if st.with_ else ""
+        return f"corrupt {show_expr(st.count)} of {show_expr(st.family)}{with_}"
+    if isinstance(st, S.EavesStmt):
+        link = ""
+        if st.link is not None:
+            receiver = show_expr(st.link[1]) if st.link[1] is not None else "*"
+            link = f" on {show_expr(st.link[0])} -> {receiver}"
+        return f"eavesdropper {show_expr(st.agent)}{link}{_gen(st.gen)}"
+    if isinstance(st, S.QueryStmt):
+        target = show_expr(st.target)
+        if st.kind == "who":
+            body = f"who learns {target}{_after(st.after)}"
+        elif st.kind == "learns":
+            assert st.coalition is not None
+            body = f"{_coalition(st.coalition)} learns {target}{_after(st.after)}"
+        else:
+            assert st.coalition is not None
+            at = f" at {show_expr(st.delta)}" if st.delta is not None else ""
+            body = f"leakage of {target} to {_coalition(st.coalition)}{at}"
+        return f"query {body}{_gen(st.gen)}"
+    if isinstance(st, S.AssertStmt):
+        target = show_expr(st.target)
+        if st.kind == "nobody":
+            body = f"nobody learns {target}{_after(st.after)}"
+        elif st.kind in ("learns", "not_learns"):
+            assert st.coalition is not None
+            neg = "not " if st.kind == "not_learns" else ""
+            body = f"{neg}{_coalition(st.coalition)} learns {target}{_after(st.after)}"
+        else:
+            assert st.coalition is not None and st.epsilon is not None
+            delta = f", {show_expr(st.delta)}" if st.delta is not None else ""
+            body = (
+                f"leakage of {target} to {_coalition(st.coalition)} "
+                f"within {show_expr(st.epsilon)}{delta}"
+            )
+        return f"assert {body}{_gen(st.gen)}"
+    raise TypeError(st)  # pragma: no cover
+
+
+def _group(st: S.Stmt) -> str:
+    """The group a statement belongs to; a blank line separates different groups."""
+    if isinstance(st, S.ConstStmt):
+        return "const"
+    if isinstance(st, S.AgentStmt):
+        return "agent"
+    if isinstance(st, S.MessageStmt):
+        return "message"
+    if isinstance(st, (S.ColludeStmt, S.CorruptStmt, S.EavesStmt)):
+        return "adversary"
+    if isinstance(st, (S.QueryStmt, S.AssertStmt)):
+        return "question"
+    return "declaration"
+
+
+def format_source(text: str, file: str = "<string>") -> str:
+    """The canonical layout of the spec `text`; raises SpecError if it does not parse."""
+    with gc_paused():
+        return _format(text, file)
+
+
+def _format(text: str, file: str) -> str:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    result = parse_recover(text, file)
+    if result.diagnostics:
+        raise SpecError(list(result.diagnostics), text)
+    spec = result.spec
+
+    starts: dict[int, int] = {}  # first line -> statement number
+    covered: dict[int, int] = {}  # every line of a statement -> statement number
+    for k, (first, last) in enumerate(spec.lines):
+        starts[first] = k
+        for line in range(first, last + 1):
+            covered[line] = k
+    comments_by_stmt: dict[int, list[S.Comment]] = {}
+    loose: dict[int, S.Comment] = {}
+    for c in spec.comments:
+        if c.line in covered:
+            comments_by_stmt.setdefault(covered[c.line], []).append(c)
+        else:
+            loose[c.line] = c
+
+    # items: ("blank", ""), ("comment", text) or ("stmt", (text, group))
+    items: list[tuple[str, object]] = []
+    n_lines = len(text.splitlines())
+    line = 1
+    while line <= n_lines:
+        if line in starts:
+            k = starts[line]
+            first, last = spec.lines[k]
+            trailing = ""
+            for c in comments_by_stmt.get(k, []):
+                if c.line == last and c.trailing:
+                    trailing = f"  {c.text}"
+                else:
+                    items.append(("comment", c.text))
+            st = spec.statements[k]
+            items.append(("stmt", (format_stmt(st) + trailing, _group(st))))
+            line = last + 1
+            continue
+        if line in loose:
+            items.append(("comment", loose[line].text))
+        elif line not in covered:
+            items.append(("blank", ""))
+        line += 1
+
+    out: list[str] = []
+    last_group: str | None = None
+    last_stmt_at = -1  # index in `out` just after the previous statement
+    blank_since = False
+    for kind, payload in items:
+        if kind == "blank":
+            if out and out[-1] != "":
+                out.append("")
+            blank_since = True
+            continue
+        if kind == "comment":
+            out.append(str(payload))
+            continue
+        stmt_text, group = payload  # type: ignore[misc]
+        if last_group is not None and group != last_group and not blank_since:
+            out.insert(last_stmt_at, "")
+        out.append(stmt_text)
+        last_group = group
+        last_stmt_at = len(out)
+        blank_since = False
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n" if out else ""

@@ -1,0 +1,963 @@
+"""Spec text to syntax tree (`tipasp.syntax`).
+
+The work is split in two so that one bad line never hides the errors of the others:
+
+1. A scanner walks the whole text once with a single regular expression. It
+   tokenizes, drops comments (keeping them for the formatter), and cuts the token
+   stream into logical statements: a statement ends at a newline unless a bracket
+   is open or the line ends in `\\`. Bracket mistakes, unknown characters and
+   numbers too large for clingo's 32-bit integers are reported here.
+2. Each statement's tokens are parsed on their own with the LALR(1) table that
+   lark builds from `grammar/tipasp.lark` (loaded as package data). The table is
+   driven by a small loop here rather than by lark's own parser object: the
+   per-statement and per-token overhead is what decides whether a 100,000-line
+   spec takes one second or eight. The syntax tree is built by `_Builder`'s
+   callbacks, wrapped by lark as usual. A syntax error is reported in words
+   ("expected a term, found ')'") at the offending token, and the next statement
+   is parsed as if nothing happened.
+
+`parse_recover` returns the statements that parsed, every diagnostic, and the
+names mentioned in the statements that did not parse (so that the resolver does
+not report them as undeclared a second time). `parse` raises instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import importlib.resources
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import lark
+from lark.lexer import Lexer
+from lark.parsers.lalr_analysis import Shift
+
+from . import syntax as S
+from .errors import Diagnostic, SpecError
+from .model import Pos
+
+# ------------------------------------------------------------------------- vocabulary
+
+#: Reserved words: never a name (LANGUAGE.md section 2).
+KEYWORDS: frozenset[str] = frozenset(
+    "const agent public secret random key keypair noise shares function collude corrupt "
+    "eavesdropper query assert not who learns leakage to after for in if sum of with step "
+    "mod".split()
+)
+
+#: Words that are keywords only where the grammar expects them, names elsewhere.
+SOFT_KEYWORDS: dict[str, str] = {
+    **{w: w.upper() for w in ("range", "sensitivity", "threshold", "on", "within", "at", "nobody")},
+    "and": "_AND",  # `if i < j and j < k`: the same as a comma
+}
+
+#: Keywords that begin a statement (used to recover from an unclosed bracket).
+STATEMENT_KEYWORDS: frozenset[str] = frozenset(
+    "const agent public secret random key keypair noise shares function collude corrupt "
+    "eavesdropper query assert".split()
+)
+
+INT_MAX = 2**31 - 1  # clingo integers are 32-bit signed
+MAX_BRACKET_DEPTH = 64  # deeper nesting is refused (keeps every later pass shallow)
+MAX_EXPR_DEPTH = 150  # nesting of expression nodes (a flat `+` chain counts once)
+
+_OPS: dict[str, str] = {
+    "->": "_ARROW",
+    "..": "_DOTDOT",
+    "<=": "CMP",
+    ">=": "CMP",
+    "==": "CMP",
+    "!=": "CMP",
+    "<": "CMP",
+    ">": "CMP",
+    "-": "MINUS",
+    "+": "PLUS",
+    "*": "STAR",
+    "/": "SLASH",
+    "%": "PERCENT",
+    "=": "_EQ",
+    ",": "_COMMA",
+    "@": "_ATSIGN",
+    ":": "_COLON",
+    "~": "_TILDE",
+    "(": "LPAR",
+    ")": "_RPAR",
+    "[": "_LSQB",
+    "]": "_RSQB",
+    "{": "LBRACE",
+    "}": "_RBRACE",
+}
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_BRACKETS = frozenset("()[]{}")
+_KEYWORD_TYPES = {w: w.upper() for w in KEYWORDS}
+
+
+class Tok(NamedTuple):
+    """A token: its grammar terminal (`type`), its text, and where it is (1-based line
+    and column, 0-based offsets). A plain tuple: cheap to make by the million."""
+
+    type: str
+    value: str
+    start_pos: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    end_pos: int
+
+
+# Line breaks exactly as str.splitlines() sees them, so that our line numbers and
+# the source line that Diagnostic.render prints always agree.
+_NL_CHARS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_NL = f"\r\n|[{_NL_CHARS}]"
+_NUM = r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_TOKEN_RE = re.compile(
+    f"(?P<nl>{_NL})"
+    r"|(?P<ws>[ \t]+)"
+    f"|(?P<comment>#[^{_NL_CHARS}]*)"
+    f"|(?P<cont>\\\\[ \\t]*(?=(?:{_NL})|\\Z))"
+    f"|(?P<num>{_NUM}[A-Za-z0-9_]*)"  # a number glued to a name is checked below
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>->|\.\.|<=|>=|==|!=|[-+*/%=,@:~<>()\[\]{}])"
+    r"|(?P<bad>.)",
+    re.DOTALL,
+)
+_NUM_RE = re.compile(_NUM)
+
+# ---------------------------------------------------------------------------- scanner
+
+
+@dataclass
+class _Raw:
+    """One logical statement as scanned: its tokens, and whether scanning found a problem."""
+
+    tokens: list[Tok]
+    broken: bool
+    first_line: int
+    last_line: int
+
+
+@dataclass
+class _Scan:
+    statements: list[_Raw]
+    comments: list[S.Comment]
+    diagnostics: list[Diagnostic]
+
+
+def _describe_char(ch: str) -> str:
+    """A character as an error message shows it: quoted if printable, else its code point."""
+    if ch.isprintable() and not ch.isspace():
+        return f"'{ch}'"
+    return f"U+{ord(ch):04X}"
+
+
+def _check_number(text: str) -> str | None:
+    """Why a number literal cannot be used (too large for clingo), or None if it is fine."""
+    if text.isdigit():
+        if len(text.lstrip("0")) > 10 or int(text) > INT_MAX:
+            return f"number too large: {_short(text)} (integers must be at most {INT_MAX})"
+        return None
+    if float(text) == float("inf"):
+        return f"number too large: {_short(text)}"
+    return None
+
+
+def _short(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _scan(source: str, file: str) -> _Scan:
+    """Tokenize `source` and cut it into logical statements (see the module docstring)."""
+    statements: list[_Raw] = []
+    comments: list[S.Comment] = []
+    diags: list[Diagnostic] = []
+
+    toks: list[Tok] = []
+    broken = False
+    stack: list[tuple[str, Pos]] = []
+    first_line = 0
+    line = 1
+    line_start = 0
+    cont = False  # the current line ended in `\`
+    line_has_code = False
+
+    def fail(pos: Pos, message: str, hint: str | None = None) -> None:
+        nonlocal broken
+        if not broken:
+            diags.append(Diagnostic(pos, message, hint))
+        broken = True
+
+    def close_statement(last_line: int) -> None:
+        nonlocal toks, broken, stack
+        if stack:
+            ch, pos = stack[-1]
+            fail(pos, f"'{ch}' was never closed")
+        if toks:
+            statements.append(_Raw(toks, broken, first_line, last_line))
+        toks = []
+        broken = False
+        stack = []
+
+    new_tok = tuple.__new__  # Tok(...) without the keyword-argument machinery
+    for m in _TOKEN_RE.finditer(source):
+        kind = m.lastgroup
+        if kind == "ws":
+            continue
+        start = m.start()
+        if kind == "nl":
+            if not stack and not cont:
+                close_statement(line)
+            line += 1
+            line_start = m.end()
+            cont = False
+            line_has_code = False
+            continue
+        col = start - line_start + 1
+        text = m.group()
+        if kind == "name":
+            ttype = _KEYWORD_TYPES.get(text, "NAME")
+            if stack and not line_has_code and text in STATEMENT_KEYWORDS:
+                # A statement keyword cannot stand inside brackets: the bracket left
+                # open on an earlier line is the mistake; resynchronise here.
+                close_statement(line - 1)
+        elif kind == "op":
+            ttype = _OPS[text]
+        elif kind == "comment":
+            comments.append(S.Comment(line, col, text.rstrip(), line_has_code))
+            continue
+        elif kind == "cont":
+            cont = True
+            continue
+        elif kind == "num":
+            ttype = "NUMBER"
+        else:
+            ttype = "BAD"
+        if not toks:
+            first_line = line
+        line_has_code = True
+        toks.append(new_tok(Tok, (ttype, text, start, line, col, line, col + len(text), m.end())))
+        if kind == "name" or (kind == "op" and text not in _BRACKETS):
+            continue
+        pos = Pos(file, line, col)
+        if kind == "op":
+            if text in _OPENERS:
+                stack.append((text, pos))
+                if len(stack) > MAX_BRACKET_DEPTH:
+                    fail(pos, f"brackets nested too deeply (more than {MAX_BRACKET_DEPTH} levels)")
+            elif not stack:
+                fail(pos, f"unmatched '{text}'")
+            else:
+                opener, opos = stack.pop()
+                if _OPENERS[opener] != text:
+                    fail(
+                        pos,
+                        f"'{text}' does not match '{opener}' "
+                        f"at line {opos.line}, column {opos.col}",
+                    )
+        elif kind == "num":
+            if not _NUM_RE.fullmatch(text):
+                fail(pos, f"invalid number '{_short(text)}'", "a name cannot start with a digit")
+            else:
+                problem = _check_number(text)
+                if problem:
+                    fail(pos, problem)
+        elif text == "\\":
+            fail(pos, "'\\' continues a statement only at the very end of a line")
+        elif text == ".":
+            fail(pos, "unexpected character '.' (a range is written 'lo..hi')")
+        else:
+            hint = None
+            if text.isalpha():
+                hint = "names use only ASCII letters, digits and '_'"
+            elif text == "!":
+                hint = "'not' is written as a word: assert not a learns x"
+            fail(pos, f"unexpected character {_describe_char(text)}", hint)
+    close_statement(line)
+    return _Scan(statements, comments, diags)
+
+
+# ------------------------------------------------------------------- the LALR parser
+
+
+class _NoLexer(Lexer):
+    """Placeholder lexer for lark: tokens come from `_scan`, and `_parse_tokens` drives
+    lark's LALR table itself, so lark never lexes anything."""
+
+    __future_interface__ = 2
+
+    def __init__(self, lexer_conf: Any) -> None:
+        pass
+
+    def lex(self, lexer_state: Any, parser_state: Any) -> Iterator[Any]:  # pragma: no cover
+        raise NotImplementedError("tipasp feeds tokens itself")
+
+
+class _NodeError(Exception):
+    """Raised by the tree builder for a problem it finds itself (nesting too deep)."""
+
+    def __init__(self, pos: Pos, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+
+
+class _AddBuilder:
+    """A `+`/`-` chain under construction (mutable, so that long chains cost O(n))."""
+
+    __slots__ = ("first", "rest", "pos", "depth")
+
+    def __init__(self, first: S.Expr, pos: Pos) -> None:
+        self.first = first
+        self.rest: list[tuple[str, S.Expr]] = []
+        self.pos = pos
+        self.depth = first.depth + 1
+
+    def freeze(self) -> S.Add:
+        return S.Add(self.first, tuple(self.rest), self.pos, self.depth)  # type: ignore[arg-type]
+
+
+def _fin(x: Any) -> Any:
+    return x.freeze() if isinstance(x, _AddBuilder) else x
+
+
+def _finalizing(method: Callable[[Any, list[Any]], Any]) -> Callable[[Any, list[Any]], Any]:
+    """Decorate a tree-builder callback so that it never sees an unfinished `+` chain."""
+
+    def wrapped(self: Any, children: list[Any]) -> Any:
+        return method(self, [_fin(c) for c in children])
+
+    wrapped.__name__ = method.__name__
+    wrapped.__doc__ = method.__doc__
+    return wrapped
+
+
+def _nodes(children: list[Any]) -> list[Any]:
+    return [c for c in children if not isinstance(c, Tok)]
+
+
+class _Builder(lark.Transformer):
+    """Builds `tipasp.syntax` nodes while the LALR parser reduces (no lark Tree is made)."""
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)
+        self.file = "<string>"
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _pos(self, x: Any) -> Pos:
+        if isinstance(x, Tok):
+            return Pos(self.file, x.line, x.column)
+        return x.pos  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _depth(pos: Pos, *subs: Any) -> int:
+        d = 1 + max((getattr(s, "depth", 1) for s in subs), default=0)
+        if d > MAX_EXPR_DEPTH:
+            raise _NodeError(pos, f"expression nested too deeply (more than {MAX_EXPR_DEPTH})")
+        return d
+
+    def _gen(self, children: list[Any]) -> S.Gen | None:
+        gens = [c for c in children if isinstance(c, S.Gen)]
+        return gens[0] if gens else None
+
+    # -- statements ---------------------------------------------------------------------
+
+    def start(self, c: list[Any]) -> Any:
+        return c[0]
+
+    @_finalizing
+    def const_stmt(self, c: list[Any]) -> S.ConstStmt:
+        kw, name, value = c
+        return S.ConstStmt(name.value, value, self._pos(kw), self._pos(name))
+
+    def agent_stmt(self, c: list[Any]) -> S.AgentStmt:
+        return S.AgentStmt(c[1], self._gen(c), self._pos(c[0]))
+
+    def public_stmt(self, c: list[Any]) -> S.PublicStmt:
+        return S.PublicStmt(c[1], self._gen(c), self._pos(c[0]))
+
+    def value_stmt(self, c: list[Any]) -> S.ValueStmt:
+        opts = tuple(x for x in c if isinstance(x, S.ValueOpt))
+        return S.ValueStmt(c[0].value, c[1], c[2], opts, self._gen(c), self._pos(c[0]))  # type: ignore[arg-type]
+
+    @_finalizing
+    def value_opt(self, c: list[Any]) -> S.ValueOpt:
+        return S.ValueOpt(c[0].value, tuple(c[1:]), self._pos(c[0]))  # type: ignore[arg-type]
+
+    @_finalizing
+    def noise_stmt(self, c: list[Any]) -> S.NoiseStmt:
+        kw, items, dist, _lpar, scale, holders = c[:6]
+        return S.NoiseStmt(
+            items, dist.value, scale, holders, self._gen(c), self._pos(kw), self._pos(dist)
+        )
+
+    @_finalizing
+    def shares_stmt(self, c: list[Any]) -> S.SharesStmt:
+        kw, target, _of, of, _thr, threshold, holders = c[:7]
+        return S.SharesStmt(target, of, threshold, holders, self._gen(c), self._pos(kw))
+
+    def keypair_stmt(self, c: list[Any]) -> S.KeypairStmt:
+        return S.KeypairStmt(c[1], self._gen(c), self._pos(c[0]))
+
+    def function_stmt(self, c: list[Any]) -> S.FunctionStmt:
+        return S.FunctionStmt(tuple(c[1:]), self._pos(c[0]))
+
+    def fsig(self, c: list[Any]) -> S.FunctionSig:
+        name, _slash, num = c
+        return S.FunctionSig(name.value, self.number([num]), self._pos(name))
+
+    @_finalizing
+    def message_stmt(self, c: list[Any]) -> S.MessageStmt:
+        label: Tok | None = c[0] if isinstance(c[0], Tok) else None
+        rest = c[1:] if label is not None else c
+        sender, (receiver, rpos), term = rest[0], rest[1], rest[2]
+        first = label if label is not None else sender
+        return S.MessageStmt(
+            label.value if label is not None else None,
+            sender,
+            receiver,
+            term,
+            self._gen(c),
+            self._pos(first),
+            self._pos(label) if label is not None else self._pos(sender),
+            rpos,
+        )
+
+    def receiver(self, c: list[Any]) -> tuple[S.Ref | None, Pos]:
+        x = c[0]
+        if isinstance(x, Tok):  # `*`
+            return None, self._pos(x)
+        return x, x.pos
+
+    def collude_stmt(self, c: list[Any]) -> S.ColludeStmt:
+        return S.ColludeStmt(c[1], self._gen(c), self._pos(c[0]))
+
+    @_finalizing
+    def corrupt_stmt(self, c: list[Any]) -> S.CorruptStmt:
+        kw, count, _of, family = c[:4]
+        with_ = c[5] if len(c) > 5 else ()
+        return S.CorruptStmt(count, family, with_, self._pos(kw))
+
+    def eaves_stmt(self, c: list[Any]) -> S.EavesStmt:
+        link = None
+        if len(c) > 2 and isinstance(c[2], Tok) and c[2].type == "ON":
+            link = (c[3], c[4][0])
+        return S.EavesStmt(c[1], link, self._gen(c), self._pos(c[0]))
+
+    def _after(self, c: list[Any]) -> S.After | None:
+        found = [x for x in c if isinstance(x, S.After)]
+        return found[0] if found else None
+
+    def _target_and_coalition(self, c: list[Any]) -> tuple[S.Expr, S.Coalition | None]:
+        coal = next((x for x in c if isinstance(x, S.Coalition)), None)
+        exprs = [x for x in _nodes(c) if not isinstance(x, (S.Coalition, S.After, S.Gen))]
+        return exprs[0], coal
+
+    @_finalizing
+    def query_who(self, c: list[Any]) -> S.QueryStmt:
+        target, _ = self._target_and_coalition(c)
+        return S.QueryStmt("who", target, None, self._after(c), None, self._gen(c), self._pos(c[0]))
+
+    @_finalizing
+    def query_learns(self, c: list[Any]) -> S.QueryStmt:
+        coal, target = c[1], c[3]
+        return S.QueryStmt(
+            "learns", target, coal, self._after(c), None, self._gen(c), self._pos(c[0])
+        )
+
+    @_finalizing
+    def query_leakage(self, c: list[Any]) -> S.QueryStmt:
+        target, coal = c[3], c[5]
+        delta = c[7] if len(c) > 7 and isinstance(c[6], Tok) and c[6].type == "AT" else None
+        return S.QueryStmt("leakage", target, coal, None, delta, self._gen(c), self._pos(c[0]))
+
+    @_finalizing
+    def assert_not(self, c: list[Any]) -> S.AssertStmt:
+        return S.AssertStmt(
+            "not_learns", c[4], c[2], self._after(c), None, None, self._gen(c), self._pos(c[0])
+        )
+
+    @_finalizing
+    def assert_learns(self, c: list[Any]) -> S.AssertStmt:
+        return S.AssertStmt(
+            "learns", c[3], c[1], self._after(c), None, None, self._gen(c), self._pos(c[0])
+        )
+
+    @_finalizing
+    def assert_nobody(self, c: list[Any]) -> S.AssertStmt:
+        return S.AssertStmt(
+            "nobody", c[3], None, self._after(c), None, None, self._gen(c), self._pos(c[0])
+        )
+
+    @_finalizing
+    def assert_leakage(self, c: list[Any]) -> S.AssertStmt:
+        target, coal, eps = c[3], c[5], c[7]
+        rest = [x for x in c[8:] if not isinstance(x, S.Gen)]
+        delta = rest[0] if rest else None
+        return S.AssertStmt(
+            "leakage_within", target, coal, None, eps, delta, self._gen(c), self._pos(c[0])
+        )
+
+    def after(self, c: list[Any]) -> S.After:
+        kw, arg = c[0], c[-1]
+        step_kw = len(c) == 3
+        if arg.type == "NAME":
+            return S.After(arg.value, None, False, self._pos(kw), self._pos(arg))
+        return S.After(None, self.number([arg]), step_kw, self._pos(kw), self._pos(arg))
+
+    def coalition(self, c: list[Any]) -> S.Coalition:
+        if isinstance(c[0], Tok):  # `{ refs }`
+            return S.Coalition(c[1], True, self._pos(c[0]))
+        return S.Coalition((c[0],), False, c[0].pos)
+
+    # -- names and generators -------------------------------------------------------------
+
+    def refs(self, c: list[Any]) -> tuple[S.Ref, ...]:
+        return tuple(c)
+
+    @_finalizing
+    def ref(self, c: list[Any]) -> S.Ref:
+        name = c[0]
+        pos = self._pos(name)
+        if len(c) == 1:
+            return S.Ref(name.value, None, pos)
+        index = tuple(c[1:])
+        return S.Ref(name.value, index, pos, self._depth(pos, *index))
+
+    @_finalizing
+    def range_index(self, c: list[Any]) -> S.RangeIdx:
+        return S.RangeIdx(c[0], c[1], c[0].pos)
+
+    def gen(self, c: list[Any]) -> S.Gen:
+        binders = tuple(x for x in c if isinstance(x, S.Binder))
+        conds = tuple(x for x in c if isinstance(x, S.Cond))
+        return S.Gen(binders, conds, self._pos(c[0]))
+
+    @_finalizing
+    def binder(self, c: list[Any]) -> S.Binder:
+        var, _in, lo, hi = c
+        return S.Binder(var.value, lo, hi, self._pos(var))
+
+    @_finalizing
+    def cond(self, c: list[Any]) -> S.Cond:
+        left, op, right = c
+        return S.Cond(op.value, left, right, left.pos)  # type: ignore[arg-type]
+
+    # -- expressions ----------------------------------------------------------------------
+
+    def add(self, c: list[Any]) -> _AddBuilder:
+        left, op, right = c[0], c[1], _fin(c[2])
+        if not isinstance(left, _AddBuilder):
+            left = _AddBuilder(left, left.pos)
+        left.rest.append((op.value, right))
+        if right.depth + 1 > left.depth:
+            left.depth = self._depth(left.pos, right)
+        return left
+
+    def mul(self, c: list[Any]) -> S.Mul:
+        left, op, right = c
+        pos = left.pos
+        return S.Mul(op.value, left, right, pos, self._pos(op), self._depth(pos, left, right))  # type: ignore[arg-type]
+
+    def neg(self, c: list[Any]) -> S.Neg:
+        pos = self._pos(c[0])
+        return S.Neg(c[1], pos, self._depth(pos, c[1]))
+
+    def number(self, c: list[Any]) -> S.Num:
+        tok = c[0]
+        text = tok.value
+        value: int | float = int(text) if text.isdigit() else float(text)
+        return S.Num(text, value, self._pos(tok))
+
+    @_finalizing
+    def call(self, c: list[Any]) -> S.Call:
+        name = c[0]
+        args = tuple(c[2:])
+        pos = self._pos(name)
+        return S.Call(name.value, args, pos, self._depth(pos, *args))
+
+    @_finalizing
+    def paren(self, c: list[Any]) -> S.Paren:
+        pos = self._pos(c[0])
+        return S.Paren(c[1], pos, self._depth(pos, c[1]))
+
+    @_finalizing
+    def tuple_expr(self, c: list[Any]) -> S.TupleExpr:
+        pos = self._pos(c[0])
+        parts = tuple(c[1:])
+        return S.TupleExpr(parts, pos, self._depth(pos, *parts))
+
+    @_finalizing
+    def sum_expr(self, c: list[Any]) -> S.SumExpr:
+        kw, _lpar, body, gen = c
+        pos = self._pos(kw)
+        subs = [body] + [b.lo for b in gen.binders] + [b.hi for b in gen.binders]
+        return S.SumExpr(body, gen, pos, self._depth(pos, *subs))
+
+
+class _Table:
+    """lark's LALR(1) table for the grammar, recoded for a fast driver loop.
+
+    `actions[state][terminal or rule name]` is `(True, next_state)` for a shift and
+    `(False, size, callback, rule_name)` for a reduction; `callback` is lark's
+    wrapper around the `_Builder` method for the rule (it drops `_` tokens and
+    inlines `?rule`s, exactly as lark's own parser would).
+    """
+
+    def __init__(self) -> None:
+        grammar = (importlib.resources.files("tipasp.grammar") / "tipasp.lark").read_text(
+            encoding="utf-8"
+        )
+        self.builder = _Builder()
+        parser = lark.Lark(
+            grammar,
+            parser="lalr",
+            lexer=_NoLexer,
+            maybe_placeholders=False,
+            transformer=self.builder,
+        )
+        lalr = parser.parser.parser.parser  # ParsingFrontend -> LALR_Parser -> _Parser
+        table = lalr.parse_table
+        callbacks = lalr.callbacks
+        self.start: int = table.start_states["start"]
+        self.end: int = table.end_states["start"]
+        self.actions: dict[int, dict[str, tuple[Any, ...]]] = {}
+        for state, acts in table.states.items():
+            row: dict[str, tuple[Any, ...]] = {}
+            for key, (action, arg) in acts.items():
+                if action is Shift:
+                    row[str(key)] = (True, arg)
+                else:
+                    size = len(arg.expansion)
+                    # A `?rule` with one symbol just passes its child on: no call needed.
+                    unit = size == 1 and arg.options.expand1 and not arg.alias
+                    row[str(key)] = (False, size, callbacks[arg], str(arg.origin.name), unit)
+            self.actions[state] = row
+
+    def run(self, toks: list[Tok], build: bool = True) -> Any:
+        """Parse one statement; returns its syntax node, or raises `_Stuck` at a bad token.
+
+        With `build` False no tree is built (used to replay a parse for error messages).
+        """
+        actions = self.actions
+        stack = [self.start]
+        values: list[Any] = []
+        n = len(toks)
+        for i in range(n + 1):
+            if i < n:
+                tok = toks[i]
+            else:
+                last = toks[-1]
+                tok = Tok(
+                    "$END",
+                    "",
+                    last.end_pos,
+                    last.end_line,
+                    last.end_column,
+                    last.end_line,
+                    last.end_column,
+                    last.end_pos,
+                )
+            ttype = tok.type
+            acts = actions[stack[-1]]
+            if ttype == "NAME":
+                soft = SOFT_KEYWORDS.get(tok.value)
+                if soft is not None and soft in acts:
+                    tok = tok._replace(type=soft)
+                    ttype = soft
+            while True:
+                act = acts.get(ttype)
+                if act is None:
+                    raise _Stuck(i, tok)
+                if act[0]:
+                    stack.append(act[1])
+                    values.append(tok)
+                    break
+                _, size, callback, origin, unit = act
+                if unit:
+                    del stack[-1]
+                    new_state = actions[stack[-1]][origin][1]
+                    stack.append(new_state)
+                    acts = actions[new_state]
+                    continue
+                if size:
+                    children = values[-size:]
+                    del values[-size:]
+                    del stack[-size:]
+                else:
+                    children = []
+                value = callback(children) if build else None
+                new_state = actions[stack[-1]][origin][1]
+                stack.append(new_state)
+                if i == n and new_state == self.end:
+                    return value
+                values.append(value)
+                acts = actions[new_state]
+        raise AssertionError("unreachable: $END always ends the parse")  # pragma: no cover
+
+    def acceptable(self, toks: list[Tok], index: int) -> set[str]:
+        """The terminals that could follow `toks[:index]` (exact, unlike the table row)."""
+        stack = self._stack_after(toks[:index])
+        found: set[str] = set()
+        for t in self.actions[stack[-1]]:
+            if not (t.isupper() or t == "$END"):
+                continue
+            st = list(stack)
+            while True:
+                act = self.actions[st[-1]].get(t)
+                if act is None:
+                    break
+                if act[0]:
+                    found.add(t)
+                    break
+                if act[1]:
+                    del st[-act[1] :]
+                st.append(self.actions[st[-1]][act[3]][1])
+                if t == "$END" and st[-1] == self.end:
+                    found.add(t)
+                    break
+        return found
+
+    def _stack_after(self, toks: list[Tok]) -> list[int]:
+        """The parser's state stack after shifting `toks` (a prefix known to parse)."""
+        stack = [self.start]
+        for tok in toks:
+            ttype = tok.type
+            if ttype == "NAME" and SOFT_KEYWORDS.get(tok.value) in self.actions[stack[-1]]:
+                ttype = SOFT_KEYWORDS[tok.value]
+            while True:
+                act = self.actions[stack[-1]][ttype]
+                if act[0]:
+                    stack.append(act[1])
+                    break
+                if act[1]:
+                    del stack[-act[1] :]
+                stack.append(self.actions[stack[-1]][act[3]][1])
+        return stack
+
+
+class _Stuck(Exception):
+    """The parser cannot take token number `index` (`tok`, possibly `$END`)."""
+
+    def __init__(self, index: int, tok: Tok) -> None:
+        super().__init__(tok.type)
+        self.index = index
+        self.tok = tok
+
+
+_lock = threading.Lock()
+_table: _Table | None = None
+
+
+def _get_table() -> _Table:
+    """The parse table (built once, from the grammar shipped as package data)."""
+    global _table
+    if _table is None:
+        _table = _Table()
+    return _table
+
+
+# --------------------------------------------------------------- syntax error messages
+
+_PUNCT_WORDS = {v: k for k, v in _OPS.items() if v != "CMP"}
+_WORDS: dict[str, str] = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "$END": "the end of the statement",
+    "CMP": "a comparison ('<', '<=', '>', '>=', '==' or '!=')",
+    **{t: f"'{p}'" for t, p in _PUNCT_WORDS.items()},
+    **{w.upper(): f"'{w}'" for w in KEYWORDS},
+    **{t: f"'{w}'" for w, t in SOFT_KEYWORDS.items()},
+}
+_EXPR_START = {"NAME", "NUMBER", "LPAR", "MINUS", "SUM"}
+_CONTINUATIONS = {"PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "MOD", "_LSQB", "LPAR"}
+_STMT_START = {w.upper() for w in STATEMENT_KEYWORDS}
+# Rank for listing expected tokens: keywords and punctuation first, the end last.
+_LAST = {"$END": 3, "NAME": 1, "NUMBER": 1}
+
+_CONTEXT_WORDS = {
+    "term": "a term",
+    "int": "an integer expression",
+    "number": "a number",
+}
+_SETS_CONTEXT = {
+    "_COLON": "term",
+    "LEARNS": "term",
+    "OF": "term",
+    "_EQ": "int",
+    "IN": "int",
+    "_DOTDOT": "int",
+    "CMP": "int",
+    "IF": "int",
+    "RANGE": "int",
+    "THRESHOLD": "int",
+    "CORRUPT": "int",
+    "SENSITIVITY": "number",
+    "WITHIN": "number",
+    "AT": "number",
+    "_TILDE": "number",
+}
+
+
+def _expr_context(before: list[Tok]) -> str:
+    """What kind of expression the tokens so far call for: a term, an integer or a number."""
+    stack = ["term"]
+    prev: Tok | None = None
+    for tok in before:
+        t = tok.type
+        if t == "LPAR":
+            if prev is not None and prev.type in ("NAME", "SUM"):
+                stack.append(stack[-1] if stack[-1] == "number" else "term")
+            else:
+                stack.append(stack[-1])
+        elif t == "_LSQB":
+            stack.append("int")
+        elif t == "LBRACE":
+            stack.append("term")
+        elif t in ("_RPAR", "_RSQB", "_RBRACE"):
+            if len(stack) > 1:
+                stack.pop()
+        elif t in _SETS_CONTEXT:
+            stack[-1] = _SETS_CONTEXT[t]
+        prev = tok
+    return stack[-1]
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _found(tok: Tok) -> str:
+    t = tok.type
+    if t == "$END":
+        return "the end of the statement"
+    if t == "NAME":
+        return f"'{tok.value}'"
+    if t == "NUMBER":
+        return f"number {tok.value}"
+    if t.lower() in KEYWORDS or t in SOFT_KEYWORDS.values():
+        return f"keyword '{tok.value}'"
+    return f"'{tok.value}'"
+
+
+def _syntax_diagnostic(stuck: _Stuck, toks: list[Tok], file: str) -> Diagnostic:
+    """A syntax error in words, at the token the parser could not take."""
+    tok, index = stuck.tok, stuck.index
+    expected = _get_table().acceptable(toks, index)
+    pos = Pos(file, tok.line, tok.column)
+    word = tok.value.lower()
+    if tok.type != "NAME" and word in KEYWORDS and "NAME" in expected:
+        return Diagnostic(pos, f"'{word}' is a keyword and cannot be used as a name")
+    if expected & _STMT_START:
+        return Diagnostic(
+            pos,
+            f"expected a statement, found {_found(tok)}",
+            "a statement is a declaration (const, agent, secret, ...), a message "
+            "'a -> b : term', an adversary (collude, corrupt, eavesdropper), "
+            "a query or an assertion",
+        )
+    listed: list[str] = []
+    if {"NAME", "NUMBER", "LPAR"} <= expected:
+        expected -= _EXPR_START
+        listed.append(_CONTEXT_WORDS[_expr_context(toks[:index])])
+    others = expected - _CONTINUATIONS if expected - _CONTINUATIONS else expected
+    listed += [
+        _WORDS.get(t, t) for t in sorted(others, key=lambda t: (_LAST.get(t, 0), _WORDS.get(t, t)))
+    ]
+    message = (
+        f"expected {_join(listed)}, found {_found(tok)}" if listed else f"unexpected {_found(tok)}"
+    )
+    hint = None
+    if tok.type == "NAME":
+        words = [w.lower() for w in others if w.lower() in KEYWORDS or w in SOFT_KEYWORDS.values()]
+        close = difflib.get_close_matches(word, words, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+    elif tok.type == "_EQ" and "CMP" in expected:
+        hint = "use '==' to compare"
+    if tok.type == "NAME" and tok.value == "or" and "_AND" in expected:
+        hint = "all conditions must hold; 'or' is not supported: split the statement in two"
+    return Diagnostic(pos, message, hint)
+
+
+# ------------------------------------------------------------------------------ driver
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What `parse_recover` found: the statements that parsed, every problem, and the
+    names that occur in statements that did not parse."""
+
+    spec: S.Spec
+    diagnostics: tuple[Diagnostic, ...]
+    unparsed_names: frozenset[str]
+
+
+def _parse_tokens(raw: _Raw, file: str) -> S.Stmt:
+    """Parse one statement's tokens; raises SpecError with one diagnostic."""
+    table = _get_table()
+    toks = raw.tokens
+    with _lock:
+        table.builder.file = file
+        try:
+            stmt = table.run(toks)
+        except _Stuck as e:
+            raise SpecError(_syntax_diagnostic(e, toks, file)) from None
+        except _NodeError as e:
+            raise SpecError(Diagnostic(e.pos, e.message)) from None
+    # The statement was made just now and nobody else holds it: set its span in place.
+    object.__setattr__(stmt, "span", (toks[0].start_pos, toks[-1].end_pos))
+    return stmt  # type: ignore[no-any-return]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cycle collector: parsing makes millions of acyclic objects, and the
+    collector's repeated passes over them would double the time for large specs."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def parse_recover(source: str, file: str = "<string>") -> ParseResult:
+    """Parse every statement that can be parsed; collect the diagnostics of the rest."""
+    with gc_paused():
+        return _parse_recover(source, file)
+
+
+def _parse_recover(source: str, file: str) -> ParseResult:
+    scan = _scan(source, file)
+    diags = list(scan.diagnostics)
+    stmts: list[S.Stmt] = []
+    lines: list[tuple[int, int]] = []
+    unparsed: set[str] = set()
+    for raw in scan.statements:
+        if not raw.broken:
+            try:
+                stmts.append(_parse_tokens(raw, file))
+                lines.append((raw.first_line, raw.last_line))
+                continue
+            except SpecError as e:
+                diags.extend(e.diagnostics)
+        unparsed.update(t.value for t in raw.tokens if t.type == "NAME")
+    spec = S.Spec(file, source, tuple(stmts), tuple(lines), tuple(scan.comments))
+    return ParseResult(spec, tuple(diags), frozenset(unparsed))
+
+
+def parse(source: str, file: str = "<string>") -> S.Spec:
+    """The syntax tree of `source`; raises SpecError listing every syntax error."""
+    result = parse_recover(source, file)
+    if result.diagnostics:
+        raise SpecError(list(result.diagnostics), source)
+    return result.spec

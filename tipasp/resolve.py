@@ -1,0 +1,1393 @@
+"""Syntax tree to model: names looked up, constants substituted, everything checked.
+
+The resolver turns a `tipasp.syntax.Spec` into a `tipasp.model.Model`. It decides
+what every name is (constant, agent, value, function, generator variable), turns
+index arithmetic into `IExpr`s (constant parts folded with C semantics, as clingo
+computes them), terms into `Term`s (linear arithmetic flattened into `TLin`), and
+keeps families symbolic: a statement over `for i in 1..N` stays one object whatever N.
+
+It reports every problem it finds, one per statement, each at the position of
+the offending name or number. Checks that need the values of generator variables
+(an index inside its family's range) are exact when a generator has at most
+10,000 bindings and are done with interval arithmetic otherwise; a family of a
+million agents costs no more than a family of ten.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from . import syntax as S
+from .errors import Diagnostic, SpecError
+from .ground import bindings, c_div, c_mod, eval_index
+from .model import (
+    BUILTIN_ARITY,
+    AgentDecl,
+    AgentRef,
+    Assertion,
+    Binder,
+    Collude,
+    Corrupt,
+    Eavesdropper,
+    FunctionDecl,
+    Generator,
+    IBin,
+    ICmp,
+    IConst,
+    IExpr,
+    INeg,
+    IVar,
+    Keypair,
+    Message,
+    Model,
+    NameInfo,
+    Noise,
+    Pos,
+    Query,
+    Shares,
+    TAgent,
+    TApp,
+    Term,
+    TLin,
+    TName,
+    TSum,
+    TTuple,
+    ValueDecl,
+)
+from .parser import INT_MAX
+
+#: Generators with at most this many bindings are checked exactly, by evaluation.
+SMALL_GENERATOR = 10_000
+#: Total bindings the resolver may evaluate for its checks over a whole spec.
+EVAL_BUDGET = 200_000
+#: Deepest index expression accepted (a longer `i + 1 + 1 ...` chain is refused).
+MAX_INDEX_DEPTH = 100
+
+_KIND_WORDS = {
+    "public": "public value",
+    "secret": "secret",
+    "random": "random value",
+    "key": "key",
+    "noise": "noise value",
+    "share": "share",
+}
+
+Interval = tuple[int, int]
+
+
+class _Fail(Exception):
+    """Abandon the current statement; `diag` None means the problem was already reported."""
+
+    def __init__(self, diag: Diagnostic | None) -> None:
+        super().__init__(diag.message if diag else "")
+        self.diag = diag
+
+
+def _fail(pos: Pos, message: str, hint: str | None = None) -> NoReturn:
+    raise _Fail(Diagnostic(pos, message, hint))
+
+
+@dataclass
+class _Decl:
+    """The first declaration of a name: what it is and where."""
+
+    category: str  # "constant", "agent", "value", "function"
+    kind: str  # value kind, or the category again
+    arity: int
+    pos: Pos
+
+    def describe(self) -> str:
+        word = _KIND_WORDS.get(self.kind, self.kind)
+        article = "an" if word[0] in "aeiou" else "a"
+        return f"{article} {word}"
+
+
+@dataclass
+class _Check:
+    """An index to check against its family once every declaration is known."""
+
+    family: str  # "agent" or "value"
+    name: str
+    index: tuple[IExpr, ...]
+    pos: Pos
+    exact: bool  # False inside a sum: its variables are not the statement's
+    env: dict[str, Interval | None]  # the variables' bounds (shared with the statement)
+
+
+@dataclass
+class _Ctx:
+    """Per-statement state: variables in scope, hidden range binders, deferred checks."""
+
+    scope: dict[str, Interval | None] = field(default_factory=dict)
+    hidden: list[Binder] = field(default_factory=list)
+    checks: list[_Check] = field(default_factory=list)
+    in_sum: int = 0
+
+    def hidden_var(self, lo: int, hi: int, name: str | None = None) -> IVar:
+        """A fresh generator variable for a range written inside brackets (`u[1..N]`)."""
+        var = name or f"#{len(self.hidden) + 1}"
+        self.hidden.append(Binder(var, IConst(lo), IConst(hi)))
+        self.scope[var] = (lo, hi)
+        return IVar(var)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('x') else 's'}"
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """'did you mean ...?' for the closest candidate, if any is close."""
+    pool = list(candidates)
+    if len(pool) > 2000:  # keep difflib cheap on huge specs
+        pool = [c for c in pool if abs(len(c) - len(name)) <= 2 and c[:1] == name[:1]][:2000]
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _show_index(e: IExpr) -> str:
+    if isinstance(e, IConst):
+        return str(e.value)
+    if isinstance(e, IVar):
+        return e.name
+    if isinstance(e, INeg):
+        return f"-{_show_index(e.arg)}"
+    return f"({_show_index(e.left)} {e.op} {_show_index(e.right)})"
+
+
+def _fold(op: str, a: IExpr, b: IExpr, pos: Pos) -> IExpr:
+    """`a op b`, computed now when both sides are constants (C semantics)."""
+    if isinstance(b, IConst) and b.value == 0 and op in ("/", "%"):
+        _fail(pos, "division by zero")
+    if isinstance(a, IConst) and isinstance(b, IConst):
+        x, y = a.value, b.value
+        v = {"+": x + y, "-": x - y, "*": x * y}.get(op)
+        if v is None:
+            v = c_div(x, y) if op == "/" else c_mod(x, y)
+        return IConst(_fits(v, pos))
+    return IBin(op, a, b)  # type: ignore[arg-type]
+
+
+def _fits(v: int, pos: Pos) -> int:
+    if not -INT_MAX - 1 <= v <= INT_MAX:
+        _fail(pos, f"value too large: {v} (clingo integers are 32-bit, at most {INT_MAX})")
+    return v
+
+
+def _interval(e: IExpr, env: Mapping[str, Interval | None]) -> Interval | None:
+    """Bounds on the values of `e` when each variable ranges over its interval (None: unknown)."""
+    if isinstance(e, IConst):
+        return (e.value, e.value)
+    if isinstance(e, IVar):
+        return env.get(e.name)
+    if isinstance(e, INeg):
+        a = _interval(e.arg, env)
+        return None if a is None else (-a[1], -a[0])
+    a, b = _interval(e.left, env), _interval(e.right, env)
+    if a is None or b is None:
+        return None
+    if e.op == "+":
+        return (a[0] + b[0], a[1] + b[1])
+    if e.op == "-":
+        return (a[0] - b[1], a[1] - b[0])
+    if e.op == "*":
+        corners = [x * y for x in a for y in b]
+        return (min(corners), max(corners))
+    if b[0] <= 0 <= b[1]:
+        return None
+    if e.op == "/":
+        corners = [c_div(x, y) for x in a for y in b]
+        return (min(corners), max(corners))
+    m = max(abs(b[0]), abs(b[1])) - 1
+    if a[0] >= 0:
+        return (0, min(m, a[1]))
+    if a[1] <= 0:
+        return (max(-m, a[0]), 0)
+    return (-m, m)
+
+
+class _Resolver:
+    """One resolution of one spec (see the module docstring)."""
+
+    def __init__(
+        self,
+        spec: S.Spec,
+        overrides: Mapping[str, int] | None,
+        unparsed: frozenset[str],
+        had_syntax_errors: bool,
+    ) -> None:
+        self.spec = spec
+        self.file = spec.file
+        self.overrides = dict(overrides or {})
+        self.unparsed = unparsed
+        self.had_syntax_errors = had_syntax_errors
+        self.diags: list[Diagnostic] = []
+        self.consts: dict[str, int] = {}
+        self.decls: dict[str, _Decl] = {}
+        self.skip: set[tuple[int, int]] = set()  # (statement, item) declared twice
+        self.agents: dict[str, AgentDecl] = {}
+        self.functions: dict[str, FunctionDecl] = {}
+        self.names: dict[str, NameInfo] = {}
+        self.keypair_agents: set[str] = set()
+        self.labels: dict[str, int] = {}
+        self.n_steps = 0
+        self.values: list[ValueDecl] = []
+        self.keypairs: list[Keypair] = []
+        self.messages: list[Message] = []
+        self.colludes: list[Collude] = []
+        self.corrupts: list[Corrupt] = []
+        self.eavesdroppers: list[Eavesdropper] = []
+        self.questions: list[Query | Assertion] = []
+        self.deferred: list[tuple[list[_Check], Generator | None, dict[str, Interval | None]]] = []
+        self.value_scopes: list[dict[str, Interval | None]] = []
+        self.budget = EVAL_BUDGET
+
+    # ------------------------------------------------------------------------ driver
+
+    def run(self) -> Model:
+        stmts = self.spec.statements
+        self._register(stmts)
+        self._constants(stmts)
+        for k, st in enumerate(stmts):
+            if isinstance(st, S.AgentStmt):
+                self._guard(self._agent_stmt, k, st)
+            elif isinstance(st, S.FunctionStmt):
+                self._guard(self._function_stmt, k, st)
+        for k, st in enumerate(stmts):
+            if isinstance(st, (S.PublicStmt, S.ValueStmt, S.NoiseStmt)):
+                self._guard(self._value_stmt, k, st)
+            elif isinstance(st, S.SharesStmt):
+                self._guard(self._shares_stmt, k, st)
+        for k, st in enumerate(stmts):  # after every agent: keypairs name agents
+            if isinstance(st, S.KeypairStmt):
+                self._guard(self._keypair_stmt, k, st)
+        self._collect_labels(stmts)
+        step = 0
+        for k, st in enumerate(stmts):
+            if isinstance(st, S.MessageStmt):
+                step += 1
+                self._guard(self._message_stmt, k, st, step)
+            elif isinstance(st, S.ColludeStmt):
+                self._guard(self._collude_stmt, k, st)
+            elif isinstance(st, S.CorruptStmt):
+                self._guard(self._corrupt_stmt, k, st)
+            elif isinstance(st, S.EavesStmt):
+                self._guard(self._eaves_stmt, k, st)
+            elif isinstance(st, S.QueryStmt):
+                self._guard(self._query_stmt, k, st)
+            elif isinstance(st, S.AssertStmt):
+                self._guard(self._assert_stmt, k, st)
+        self._run_checks()
+        if self.diags:
+            raise SpecError(self.diags, self.spec.source)
+        return Model(
+            file=self.file,
+            source=self.spec.source,
+            consts=dict(self.consts),
+            agents=tuple(self.agents.values()),
+            values=tuple(self.values),
+            keypairs=tuple(self.keypairs),
+            functions=tuple(self.functions.values()),
+            messages=tuple(self.messages),
+            colludes=tuple(self.colludes),
+            corrupts=tuple(self.corrupts),
+            eavesdroppers=tuple(self.eavesdroppers),
+            questions=tuple(self.questions),
+            names=dict(self.names),
+            labels=dict(self.labels),
+        )
+
+    def _guard(self, fn: object, *args: object) -> None:
+        """Run one statement's resolution; a problem is recorded and the statement skipped."""
+        try:
+            fn(*args)  # type: ignore[operator]
+        except _Fail as f:
+            if f.diag is not None:
+                self.diags.append(f.diag)
+
+    # --------------------------------------------------------------------- constants
+
+    def _constants(self, stmts: tuple[S.Stmt, ...]) -> None:
+        """Evaluate `const` statements in order; `--set` values replace theirs."""
+        declared = {s.name for s in stmts if isinstance(s, S.ConstStmt)}
+        for k, st in enumerate(stmts):
+            if not isinstance(st, S.ConstStmt) or (k, 0) in self.skip:
+                continue
+            try:
+                value = self._const_expr(st.value, st.name)
+                if st.name in self.overrides:
+                    value = _fits(self.overrides[st.name], st.name_pos)
+                self.consts[st.name] = value
+            except _Fail as f:
+                if f.diag is not None:
+                    self.diags.append(f.diag)
+        for name, value in self.overrides.items():
+            if name not in declared:
+                self.diags.append(
+                    Diagnostic(
+                        Pos(self.file, 0, 0),
+                        f"--set {name}={value}: the spec declares no constant '{name}'",
+                        _suggest(name, declared),
+                    )
+                )
+
+    def _const_expr(self, e: S.Expr, defining: str) -> int:
+        """The value of a `const` right-hand side (earlier constants only)."""
+        names = self._names_in(e)
+        for ref in names:
+            if ref.name not in self.consts:
+                if ref.name in self.unparsed:
+                    raise _Fail(None)
+                if ref.name == defining:
+                    _fail(ref.pos, f"constant '{defining}' cannot be defined in terms of itself")
+                later = [
+                    s
+                    for s in self.spec.statements
+                    if isinstance(s, S.ConstStmt) and s.name == ref.name
+                ]
+                if later:
+                    _fail(
+                        ref.pos,
+                        f"constant '{ref.name}' is used before its definition "
+                        f"(line {later[0].pos.line})",
+                    )
+                d = self.decls.get(ref.name)
+                if d is not None and d.category != "constant":
+                    _fail(ref.pos, f"'{ref.name}' is {d.describe()}, not a constant")
+                if any(
+                    isinstance(s, (S.AgentStmt, S.ValueStmt, S.PublicStmt, S.NoiseStmt))
+                    and any(r.name == ref.name for r in s.items)
+                    for s in self.spec.statements
+                ):
+                    _fail(ref.pos, f"'{ref.name}' is not a constant")
+                _fail(ref.pos, f"unknown constant '{ref.name}'", _suggest(ref.name, self.consts))
+        return self._const_int(e, _Ctx(), "a constant")
+
+    def _names_in(self, e: S.Expr | S.RangeIdx) -> list[S.Ref]:
+        out: list[S.Ref] = []
+        stack: list[object] = [e]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, S.Ref):
+                out.append(x)
+                stack.extend(x.index or ())
+            elif isinstance(x, S.Add):
+                stack.append(x.first)
+                stack.extend(y for _, y in x.rest)
+            elif isinstance(x, S.Mul):
+                stack += [x.left, x.right]
+            elif isinstance(x, (S.Neg,)):
+                stack.append(x.arg)
+            elif isinstance(x, S.Paren):
+                stack.append(x.inner)
+            elif isinstance(x, S.RangeIdx):
+                stack += [x.lo, x.hi]
+            elif isinstance(x, S.Call):
+                stack.extend(x.args)
+            elif isinstance(x, S.TupleExpr):
+                stack.extend(x.parts)
+            elif isinstance(x, S.SumExpr):
+                stack.append(x.body)
+        out.sort(key=lambda r: (r.pos.line, r.pos.col))
+        return out
+
+    # ------------------------------------------------------------------ name table
+
+    def _register(self, stmts: tuple[S.Stmt, ...]) -> None:
+        """Record the first declaration of every name; later clashing ones are errors."""
+        for k, st in enumerate(stmts):
+            items: list[tuple[str, Pos, str, str, int]] = []
+            if isinstance(st, S.ConstStmt):
+                items = [(st.name, st.name_pos, "constant", "constant", 0)]
+            elif isinstance(st, S.AgentStmt):
+                items = [(r.name, r.pos, "agent", "agent", len(r.index or ())) for r in st.items]
+            elif isinstance(st, S.PublicStmt):
+                items = [(r.name, r.pos, "value", "public", len(r.index or ())) for r in st.items]
+            elif isinstance(st, S.ValueStmt):
+                items = [(r.name, r.pos, "value", st.kind, len(r.index or ())) for r in st.items]
+            elif isinstance(st, S.NoiseStmt):
+                items = [(r.name, r.pos, "value", "noise", len(r.index or ())) for r in st.items]
+            elif isinstance(st, S.SharesStmt):
+                r = st.target
+                items = [(r.name, r.pos, "value", "share", len(r.index or ()))]
+            elif isinstance(st, S.FunctionStmt):
+                items = [(s.name, s.pos, "function", "function", 0) for s in st.sigs]
+            if isinstance(st, S.KeypairStmt):
+                self.keypair_agents.update(r.name for r in st.agents)
+            for j, (name, pos, category, kind, arity) in enumerate(items):
+                prev = self.decls.get(name)
+                if prev is None:
+                    self.decls[name] = _Decl(category, kind, arity, pos)
+                    if category == "value":
+                        self.names[name] = NameInfo(kind, arity, pos)  # type: ignore[arg-type]
+                    continue
+                same_family = (
+                    category == "value"
+                    and prev.category == "value"
+                    and prev.kind == kind
+                    and prev.arity == arity
+                    and arity > 0
+                )
+                if same_family:
+                    continue  # more members of one value family: checked per instance
+                self.skip.add((k, j))
+                if category == "value" and prev.category == "value" and prev.kind == kind:
+                    message = (
+                        f"'{name}' is declared twice (first at line {prev.pos.line})"
+                        if arity == prev.arity
+                        else f"'{name}' was declared with {_plural(prev.arity, 'index')} "
+                        f"at line {prev.pos.line}; here it has {arity}"
+                    )
+                else:
+                    message = (
+                        f"'{name}' is declared twice: it is already {prev.describe()} "
+                        f"(line {prev.pos.line})"
+                    )
+                self.diags.append(Diagnostic(pos, message))
+
+    def _declared_word(self, name: str) -> str | None:
+        d = self.decls.get(name)
+        return d.describe() if d else None
+
+    # ------------------------------------------------------------------ expressions
+
+    def _iexpr(self, e: S.Expr | S.RangeIdx, ctx: _Ctx, depth: int = 0) -> IExpr:
+        """An index expression: integers, constants and generator variables."""
+        if depth > MAX_INDEX_DEPTH:
+            _fail(e.pos, f"index expression too deep (more than {MAX_INDEX_DEPTH} operations)")
+        if isinstance(e, S.Num):
+            if isinstance(e.value, float):
+                _fail(e.pos, f"expected an integer, found {e.text}")
+            return IConst(e.value)
+        if isinstance(e, S.Ref):
+            if e.index is not None:
+                word = self._declared_word(e.name) or "a name"
+                _fail(
+                    e.pos,
+                    f"'{e.name}[...]' cannot stand in an integer expression: '{e.name}' is {word}",
+                )
+            if e.name in ctx.scope:
+                return IVar(e.name)
+            if e.name in self.consts:
+                return IConst(self.consts[e.name])
+            self._unknown_integer(e, ctx)
+        if isinstance(e, S.Paren):
+            return self._iexpr(e.inner, ctx, depth)
+        if isinstance(e, S.Neg):
+            a = self._iexpr(e.arg, ctx, depth + 1)
+            return IConst(_fits(-a.value, e.pos)) if isinstance(a, IConst) else INeg(a)
+        if isinstance(e, S.Add):
+            acc = self._iexpr(e.first, ctx, depth + len(e.rest))
+            for op, x in e.rest:
+                acc = _fold(op, acc, self._iexpr(x, ctx, depth + len(e.rest)), x.pos)
+            return acc
+        if isinstance(e, S.Mul):
+            op = "%" if e.op == "mod" else e.op
+            a = self._iexpr(e.left, ctx, depth + 1)
+            b = self._iexpr(e.right, ctx, depth + 1)
+            return _fold(op, a, b, e.op_pos)
+        if isinstance(e, S.RangeIdx):
+            _fail(e.pos, "a range 'lo..hi' is not allowed here")
+        _fail(e.pos, "expected an integer expression, found a term")
+
+    def _unknown_integer(self, e: S.Ref, ctx: _Ctx) -> NoReturn:
+        name = e.name
+        word = self._declared_word(name)
+        if word is not None:
+            _fail(e.pos, f"'{name}' is {word}, not an integer")
+        if name in self.unparsed:
+            raise _Fail(None)
+        hint = _suggest(name, list(ctx.scope) + list(self.consts))
+        if hint is None and len(name) <= 2 and name.islower():
+            hint = f"bind it with a generator: for {name} in LO..HI"
+        _fail(e.pos, f"unknown constant or variable '{name}'", hint)
+
+    def _const_int(self, e: S.Expr | S.RangeIdx, ctx: _Ctx, what: str) -> int:
+        """An integer that must be known now (a family range, a threshold, a count)."""
+        v = self._iexpr(e, ctx)
+        if not isinstance(v, IConst):
+            _fail(e.pos, f"{what} must be a constant integer, not depend on a variable")
+        return v.value
+
+    def _try_const(self, e: S.Expr, ctx: _Ctx) -> int | float | None:
+        """The value of `e` if it is made of numbers and constants only, else None (no error)."""
+        if isinstance(e, S.Num):
+            return e.value
+        if isinstance(e, S.Ref):
+            if e.index is None and e.name not in ctx.scope and e.name in self.consts:
+                return self.consts[e.name]
+            return None
+        if isinstance(e, S.Paren):
+            return self._try_const(e.inner, ctx)
+        if isinstance(e, S.Neg):
+            a = self._try_const(e.arg, ctx)
+            return None if a is None else -a
+        if isinstance(e, (S.Add, S.Mul)):
+            operands = (
+                [e.first, *(x for _, x in e.rest)]
+                if isinstance(e, S.Add)
+                else [
+                    e.left,
+                    e.right,
+                ]
+            )
+            vals = [self._try_const(x, ctx) for x in operands]
+            if any(v is None for v in vals):
+                return None
+            if isinstance(e, S.Mul):
+                a, b = vals
+                if e.op == "*":
+                    return a * b  # type: ignore[operator]
+                if isinstance(a, float) or isinstance(b, float):
+                    return None
+                if b == 0:
+                    _fail(e.op_pos, "division by zero")
+                return c_div(a, b) if e.op == "/" else c_mod(a, b)  # type: ignore[arg-type]
+            total = vals[0]
+            for (op, _), v in zip(e.rest, vals[1:], strict=False):
+                total = total + v if op == "+" else total - v  # type: ignore[operator]
+            return total
+        return None
+
+    def _number(self, e: S.Expr, what: str) -> float:
+        """A real-valued parameter (scale, sensitivity, epsilon, delta): numbers and constants."""
+        v = self._try_const(e, _Ctx())
+        if v is None:
+            _fail(e.pos, f"{what} must be a number")
+        v = float(v)
+        if v != v or v in (float("inf"), float("-inf")):
+            _fail(e.pos, f"{what} is too large")
+        return v
+
+    # ------------------------------------------------------------------- generators
+
+    def _gen(self, g: S.Gen | None, ctx: _Ctx) -> Generator | None:
+        """Resolve a generator, adding its variables to `ctx.scope`."""
+        if g is None:
+            return None
+        binders: list[Binder] = []
+        for b in g.binders:
+            self._check_var_name(b, ctx)
+            lo = self._iexpr(b.lo, ctx)
+            hi = self._iexpr(b.hi, ctx)
+            ilo, ihi = _interval(lo, ctx.scope), _interval(hi, ctx.scope)
+            ctx.scope[b.var] = None if ilo is None or ihi is None else (ilo[0], ihi[1])
+            binders.append(Binder(b.var, lo, hi))
+        conds = tuple(
+            ICmp(c.op, self._iexpr(c.left, ctx), self._iexpr(c.right, ctx)) for c in g.conds
+        )
+        return Generator(tuple(binders), conds)
+
+    def _check_var_name(self, b: S.Binder, ctx: _Ctx) -> None:
+        if b.var in ctx.scope:
+            _fail(b.pos, f"variable '{b.var}' is bound twice")
+        if b.var in self.consts:
+            _fail(b.pos, f"'{b.var}' is a constant and cannot be a generator variable")
+        word = self._declared_word(b.var)
+        if word is not None:
+            _fail(b.pos, f"'{b.var}' is {word} and cannot be a generator variable")
+
+    def _finish_gen(self, gen: Generator | None, ctx: _Ctx) -> Generator | None:
+        """The statement's generator with its hidden range binders appended, and its
+        deferred checks queued."""
+        if ctx.hidden:
+            gen = Generator(
+                (gen.binders if gen else ()) + tuple(ctx.hidden), gen.conds if gen else ()
+            )
+        self.deferred.append((ctx.checks, gen, ctx.scope))
+        return gen
+
+    # ------------------------------------------------------------------------- refs
+
+    def _not_agent(self, ref: S.Ref, ctx: _Ctx) -> NoReturn:
+        name = ref.name
+        if name in ctx.scope:
+            _fail(ref.pos, f"'{name}' is a generator variable, not an agent")
+        d = self.decls.get(name)
+        if d is not None and d.category == "agent":
+            raise _Fail(None)  # its declaration failed and was reported
+        if d is not None:
+            _fail(ref.pos, f"'{name}' is {d.describe()}, not an agent")
+        if name in self.unparsed:
+            raise _Fail(None)
+        _fail(ref.pos, f"undeclared agent '{name}'", _suggest(name, self.agents))
+
+    def _agent_ref(self, ref: S.Ref, ctx: _Ctx, allow_range: bool = False) -> AgentRef:
+        """An agent (holder, sender, coalition member...); ranges become hidden binders."""
+        decl = self.agents.get(ref.name)
+        if decl is None:
+            self._not_agent(ref, ctx)
+        given = ref.index or ()
+        if len(given) != len(decl.dims):
+            self._arity_error(ref, "agent", len(decl.dims))
+        index: list[IExpr] = []
+        for (flo, fhi), ix in zip(decl.dims, given, strict=False):
+            if isinstance(ix, S.RangeIdx):
+                if not allow_range:
+                    _fail(
+                        ix.pos,
+                        "a range is not allowed here",
+                        "name one agent, or use a generator: ... for i in LO..HI",
+                    )
+                lo, hi = self._range(ix, ctx)
+                if lo < flo or hi > fhi:
+                    _fail(
+                        ix.pos,
+                        f"{ref.name}[{lo}..{hi}] is outside the family {ref.name}[{flo}..{fhi}]",
+                    )
+                index.append(ctx.hidden_var(lo, hi))
+            else:
+                index.append(self._iexpr(ix, ctx))
+        out = AgentRef(ref.name, tuple(index), ref.pos)
+        if index:
+            ctx.checks.append(
+                _Check("agent", ref.name, out.index, ref.pos, ctx.in_sum == 0, ctx.scope)
+            )
+        return out
+
+    def _arity_error(self, ref: S.Ref, what: str, want: int) -> NoReturn:
+        got = len(ref.index or ())
+        if want == 0:
+            _fail(ref.pos, f"{what} '{ref.name}' takes no index")
+        _fail(
+            ref.pos,
+            f"{what} '{ref.name}' takes {_plural(want, 'index')}, found {got}",
+            f"write {ref.name}[{', '.join('ijklmnpq'[:want])}]" if got == 0 else None,
+        )
+
+    def _range(self, r: S.RangeIdx, ctx: _Ctx) -> tuple[int, int]:
+        lo = self._const_int(r.lo, ctx, "a range bound")
+        hi = self._const_int(r.hi, ctx, "a range bound")
+        if lo > hi:
+            _fail(r.pos, f"empty range {lo}..{hi}: the lower bound is above the upper")
+        return lo, hi
+
+    # ------------------------------------------------------------------------ terms
+
+    def _term(self, e: S.Expr, ctx: _Ctx) -> Term:
+        """A term: a name, an agent, a tuple, a function application, a linear combination."""
+        if isinstance(e, (S.Add, S.Neg, S.Mul)):
+            parts = self._lin(e, ctx, 1)
+            if len(parts) == 1 and parts[0][0] == 1:
+                return parts[0][1]
+            return TLin(tuple(parts))
+        if isinstance(e, S.Paren):
+            return self._term(e.inner, ctx)
+        if isinstance(e, S.Ref):
+            return self._name_term(e, ctx)
+        if isinstance(e, S.Call):
+            return self._call(e, ctx)
+        if isinstance(e, S.TupleExpr):
+            return TTuple(tuple(self._term(p, ctx) for p in e.parts))
+        if isinstance(e, S.SumExpr):
+            return self._sum(e, ctx)
+        if isinstance(e, S.Num):
+            _fail(
+                e.pos,
+                f"a number is not a term: {e.text}",
+                "numbers are coefficients of terms, as in 3 * x",
+            )
+        raise TypeError(e)  # pragma: no cover
+
+    def _lin(self, e: S.Expr, ctx: _Ctx, coef: int) -> list[tuple[int, Term]]:
+        """`e` times `coef` as a flat list of (coefficient, term)."""
+        if isinstance(e, S.Add):
+            out = self._lin(e.first, ctx, coef)
+            for op, x in e.rest:
+                out += self._lin(x, ctx, coef if op == "+" else -coef)
+            return out
+        if isinstance(e, S.Neg):
+            return self._lin(e.arg, ctx, -coef)
+        if isinstance(e, S.Paren):
+            return self._lin(e.inner, ctx, coef)
+        if isinstance(e, S.Mul):
+            if e.op != "*":
+                _fail(
+                    e.op_pos,
+                    f"'{e.op}' is index arithmetic: terms combine only with +, - "
+                    "and integer coefficients",
+                )
+            for c_side, t_side in ((e.left, e.right), (e.right, e.left)):
+                c = self._try_const(c_side, ctx)
+                if c is not None:
+                    if isinstance(c, float):
+                        _fail(c_side.pos, f"a coefficient must be an integer, found {c}")
+                    return self._lin(t_side, ctx, _fits(coef * c, c_side.pos))
+            for side in (e.left, e.right):
+                while isinstance(side, S.Paren):
+                    side = side.inner
+                if isinstance(side, S.Ref) and side.name in ctx.scope:
+                    _fail(
+                        side.pos,
+                        f"a coefficient must be constant, but '{side.name}' is a "
+                        "generator variable",
+                    )
+            _fail(
+                e.op_pos,
+                "a product of two terms is not linear: one side of '*' must be an integer constant",
+            )
+        t = self._term(e, ctx)
+        if isinstance(t, TAgent):
+            _fail(e.pos, f"'{t.agent.name}' is an agent: agents cannot be added or scaled")
+        return [(coef, t)]
+
+    def _name_term(self, ref: S.Ref, ctx: _Ctx) -> Term:
+        name = ref.name
+        if name in ctx.scope:
+            _fail(ref.pos, f"'{name}' is a generator variable, not a term")
+        info = self.names.get(name)
+        if info is not None:
+            given = ref.index or ()
+            if len(given) != info.arity:
+                self._arity_error(ref, _KIND_WORDS[info.kind], info.arity)
+            index: list[IExpr] = []
+            for ix in given:
+                if isinstance(ix, S.RangeIdx):
+                    _fail(
+                        ix.pos,
+                        "a range is not a term",
+                        f"to add up a family write sum({name}[i] for i in LO..HI)",
+                    )
+                index.append(self._iexpr(ix, ctx))
+            out = TName(name, tuple(index), ref.pos)
+            if index:
+                ctx.checks.append(
+                    _Check("value", name, out.index, ref.pos, ctx.in_sum == 0, ctx.scope)
+                )
+            return out
+        if name in self.agents:
+            return TAgent(self._agent_ref(ref, ctx))
+        if name in self.consts:
+            _fail(
+                ref.pos,
+                f"'{name}' is a constant, not a term",
+                "numbers are coefficients of terms, as in 3 * x",
+            )
+        if name in self.functions or name in BUILTIN_ARITY:
+            _fail(ref.pos, f"'{name}' is a function: apply it, as in {name}(...)")
+        word = self._declared_word(name)
+        if word is not None:  # declared, but its declaration did not resolve
+            raise _Fail(None)
+        if name in self.unparsed:
+            raise _Fail(None)
+        _fail(
+            ref.pos,
+            f"undeclared name '{name}'",
+            _suggest(name, list(self.names) + list(self.agents)),
+        )
+
+    def _call(self, e: S.Call, ctx: _Ctx) -> Term:
+        fn = e.fn
+        arity = BUILTIN_ARITY.get(fn)
+        if arity is None:
+            decl = self.functions.get(fn)
+            if decl is None:
+                word = self._declared_word(fn)
+                if word is not None and self.decls[fn].category != "function":
+                    _fail(e.pos, f"'{fn}' is {word}, not a function")
+                if fn in self.unparsed or word is not None:
+                    raise _Fail(None)
+                _fail(
+                    e.pos,
+                    f"unknown function '{fn}'",
+                    _suggest(fn, list(BUILTIN_ARITY) + list(self.functions))
+                    or f"declare it: function {fn}/{len(e.args)}",
+                )
+            arity = decl.arity
+        if len(e.args) != arity:
+            _fail(e.pos, f"'{fn}' takes {_plural(arity, 'argument')}, found {len(e.args)}")
+        if fn in ("pk", "sk"):
+            arg = e.args[0]
+            while isinstance(arg, S.Paren):
+                arg = arg.inner
+            if not isinstance(arg, S.Ref):
+                _fail(arg.pos, f"the argument of {fn}(...) must be an agent")
+            agent = self._agent_ref(arg, ctx)
+            if agent.name not in self.keypair_agents:
+                _fail(
+                    arg.pos,
+                    f"{fn}({arg.name}...) needs a key pair: '{arg.name}' has none",
+                    f"declare it: keypair {show_ref(arg)}",
+                )
+            return TApp(fn, (TAgent(agent),), e.pos)
+        return TApp(fn, tuple(self._term(a, ctx) for a in e.args), e.pos)
+
+    def _sum(self, e: S.SumExpr, ctx: _Ctx) -> TSum:
+        inner = _Ctx(dict(ctx.scope), ctx.hidden, ctx.checks, ctx.in_sum + 1)
+        gen = self._gen(e.gen, inner)
+        assert gen is not None
+        return TSum(self._term(e.body, inner), gen)
+
+    # ------------------------------------------------------------------ declarations
+
+    def _agent_stmt(self, k: int, st: S.AgentStmt) -> None:
+        for j, ref in enumerate(st.items):
+            if (k, j) in self.skip:
+                continue
+            try:
+                self.agents[ref.name] = AgentDecl(ref.name, self._agent_dims(ref, st.gen), ref.pos)
+            except _Fail as f:
+                if f.diag is not None:
+                    self.diags.append(f.diag)
+
+    def _agent_dims(self, ref: S.Ref, g: S.Gen | None) -> tuple[tuple[int, int], ...]:
+        """`u[1..N]`, or `u[i] for i in 1..N` with constant bounds: the family's ranges."""
+        index = ref.index or ()
+        if g is None:
+            dims = []
+            for ix in index:
+                if not isinstance(ix, S.RangeIdx):
+                    _fail(
+                        ix.pos,
+                        "an agent family is declared with ranges",
+                        f"for example: agent {ref.name}[1..N]",
+                    )
+                dims.append(self._range(ix, _Ctx()))
+            return tuple(dims)
+        if not index:
+            _fail(g.pos, f"'for' makes no sense here: agent '{ref.name}' has no index")
+        if g.conds:
+            _fail(g.conds[0].pos, "an agent family cannot have conditions: it is a box of ranges")
+        ctx = _Ctx()
+        bounds: dict[str, tuple[int, int]] = {}
+        for b in g.binders:
+            self._check_var_name(b, ctx)
+            lo, hi = (
+                self._const_int(b.lo, ctx, "a range bound"),
+                self._const_int(b.hi, ctx, "a range bound"),
+            )
+            if lo > hi:
+                _fail(b.pos, f"empty range {lo}..{hi}: the lower bound is above the upper")
+            bounds[b.var] = (lo, hi)
+            ctx.scope[b.var] = (lo, hi)
+        dims = []
+        for ix in index:
+            if not (isinstance(ix, S.Ref) and ix.index is None and ix.name in bounds):
+                _fail(ix.pos, "each index of an agent family must be one generator variable")
+            dims.append(bounds.pop(ix.name))
+        if bounds:
+            _fail(g.pos, f"variable '{next(iter(bounds))}' is not an index of '{ref.name}'")
+        return tuple(dims)
+
+    def _function_stmt(self, k: int, st: S.FunctionStmt) -> None:
+        for j, sig in enumerate(st.sigs):
+            if (k, j) in self.skip:
+                continue
+            if sig.name in BUILTIN_ARITY:
+                self.diags.append(
+                    Diagnostic(
+                        sig.pos,
+                        f"'{sig.name}' is a built-in function "
+                        f"({sig.name}/{BUILTIN_ARITY[sig.name]}) and cannot be declared",
+                    )
+                )
+                continue
+            arity = sig.arity.value
+            if isinstance(arity, float) or arity < 1:
+                self.diags.append(
+                    Diagnostic(
+                        sig.arity.pos,
+                        f"the arity of '{sig.name}' must be a whole number of at least 1",
+                    )
+                )
+                continue
+            self.functions[sig.name] = FunctionDecl(sig.name, arity, sig.pos)
+
+    def _value_index(self, ref: S.Ref, ctx: _Ctx) -> tuple[IExpr, ...]:
+        """The index of a declared value: expressions, ranges becoming hidden binders."""
+        out: list[IExpr] = []
+        for ix in ref.index or ():
+            if isinstance(ix, S.RangeIdx):
+                lo, hi = self._range(ix, ctx)
+                out.append(ctx.hidden_var(lo, hi))
+            else:
+                out.append(self._iexpr(ix, ctx))
+        return tuple(out)
+
+    def _value_stmt(self, k: int, st: S.PublicStmt | S.ValueStmt | S.NoiseStmt) -> None:
+        kind = (
+            "public"
+            if isinstance(st, S.PublicStmt)
+            else ("noise" if isinstance(st, S.NoiseStmt) else st.kind)
+        )
+        ctx0 = _Ctx()
+        gen0 = self._gen(st.gen, ctx0)
+        rng: tuple[int, int] | None = None
+        sensitivity = 1.0
+        noise: Noise | None = None
+        if isinstance(st, S.ValueStmt):
+            seen: dict[str, Pos] = {}
+            for opt in st.opts:
+                if kind != "secret":
+                    _fail(opt.pos, f"'{opt.kind}' applies only to secrets")
+                if opt.kind in seen:
+                    _fail(
+                        opt.pos,
+                        f"'{opt.kind}' is given twice (also at column {seen[opt.kind].col})",
+                    )
+                seen[opt.kind] = opt.pos
+                if opt.kind == "range":
+                    lo = self._const_int(opt.args[0], _Ctx(), "a range bound")
+                    hi = self._const_int(opt.args[1], _Ctx(), "a range bound")
+                    if lo > hi:
+                        _fail(
+                            opt.args[0].pos,
+                            f"empty range {lo}..{hi}: the lower bound is above the upper",
+                        )
+                    rng = (lo, hi)
+                else:
+                    sensitivity = self._number(opt.args[0], "the sensitivity")
+                    if sensitivity <= 0:
+                        _fail(opt.args[0].pos, "the sensitivity must be positive")
+        if isinstance(st, S.NoiseStmt):
+            if st.dist not in ("gaussian", "laplace"):
+                _fail(
+                    st.dist_pos,
+                    f"unknown noise distribution '{st.dist}': use gaussian(sigma) or laplace(b)",
+                    _suggest(st.dist, ["gaussian", "laplace"]),
+                )
+            scale = self._number(st.scale, "the noise scale")
+            if scale <= 0:
+                _fail(st.scale.pos, "the noise scale must be positive")
+            noise = Noise(st.dist, scale)  # type: ignore[arg-type]
+        holders_src = () if isinstance(st, S.PublicStmt) else st.holders
+        for j, ref in enumerate(st.items):
+            if (k, j) in self.skip:
+                continue
+            try:
+                ctx = _Ctx(dict(ctx0.scope))
+                index = self._value_index(ref, ctx)
+                holders = tuple(self._agent_ref(h, ctx, allow_range=True) for h in holders_src)
+                gen = self._finish_gen(gen0, ctx)
+                decl = ValueDecl(
+                    kind,  # type: ignore[arg-type]
+                    ref.name,
+                    index,
+                    holders,
+                    gen,
+                    ref.pos,
+                    rng,
+                    sensitivity,
+                    noise,
+                )
+                self.values.append(decl)
+                self.value_scopes.append(ctx.scope)
+            except _Fail as f:
+                if f.diag is not None:
+                    self.diags.append(f.diag)
+
+    def _shares_stmt(self, k: int, st: S.SharesStmt) -> None:
+        if (k, 0) in self.skip:
+            return
+        ref = st.target
+        ctx = _Ctx()
+        gen0 = self._gen(st.gen, ctx)
+        index = ref.index or ()
+        ranges = [ix for ix in index if isinstance(ix, S.RangeIdx)]
+        if len(ranges) != 1:
+            _fail(
+                ref.pos,
+                "shares are declared with exactly one index range, as in s[1..5]",
+                f"for example: shares {ref.name}[1..5] of v threshold 3 @ a",
+            )
+        lo, hi = self._range(ranges[0], ctx)
+        n = hi - lo + 1
+        out_index: list[IExpr] = []
+        for ix in index:
+            if isinstance(ix, S.RangeIdx):
+                out_index.append(IVar("#k"))
+            else:
+                out_index.append(self._iexpr(ix, ctx))
+        of = self._term(st.of, ctx)
+        t = self._const_int(st.threshold, ctx, "the threshold")
+        if t < 1:
+            _fail(st.threshold.pos, f"the threshold must be at least 1, found {t}")
+        if t > n:
+            _fail(st.threshold.pos, f"threshold {t} is more than the {n} shares")
+        ctx.hidden_var(lo, hi, "#k")
+        holders = tuple(self._agent_ref(h, ctx, allow_range=True) for h in st.holders)
+        # `#k` must be the generator's last binder: move it behind any holder ranges.
+        ctx.hidden.sort(key=lambda b: b.var == "#k")
+        gen = self._finish_gen(gen0, ctx)
+        self.values.append(
+            ValueDecl(
+                "share",
+                ref.name,
+                tuple(out_index),
+                holders,
+                gen,
+                ref.pos,
+                shares=Shares(of, n, t),
+            )
+        )
+        self.value_scopes.append(ctx.scope)
+
+    def _keypair_stmt(self, k: int, st: S.KeypairStmt) -> None:
+        ctx0 = _Ctx()
+        gen0 = self._gen(st.gen, ctx0)
+        for ref in st.agents:
+            ctx = _Ctx(dict(ctx0.scope))
+            agent = self._agent_ref(ref, ctx, allow_range=True)
+            self.keypairs.append(Keypair(agent, self._finish_gen(gen0, ctx), ref.pos))
+
+    # ------------------------------------------------------------------ messages
+
+    def _collect_labels(self, stmts: tuple[S.Stmt, ...]) -> None:
+        step = 0
+        first: dict[str, Pos] = {}
+        for st in stmts:
+            if not isinstance(st, S.MessageStmt):
+                continue
+            step += 1
+            if st.label is None:
+                continue
+            if st.label in first:
+                self.diags.append(
+                    Diagnostic(
+                        st.label_pos,
+                        f"label '{st.label}' is already used at line {first[st.label].line}",
+                    )
+                )
+                continue
+            first[st.label] = st.label_pos
+            self.labels[st.label] = step
+        self.n_steps = step
+
+    def _message_stmt(self, k: int, st: S.MessageStmt, step: int) -> None:
+        ctx = _Ctx()
+        gen = self._gen(st.gen, ctx)
+        sender = self._agent_ref(st.sender, ctx)
+        receiver = self._agent_ref(st.receiver, ctx) if st.receiver is not None else None
+        term = self._term(st.term, ctx)
+        gen = self._finish_gen(gen, ctx)
+        label = st.label if st.label is not None and self.labels.get(st.label) == step else None
+        text = self.spec.source[st.span[0] : st.span[1]].strip()
+        self.messages.append(Message(step, label, sender, receiver, term, gen, st.pos, text))
+
+    # --------------------------------------------------------------- adversaries
+
+    def _collude_stmt(self, k: int, st: S.ColludeStmt) -> None:
+        ctx = _Ctx()
+        gen = self._gen(st.gen, ctx)
+        members = tuple(self._agent_ref(m, ctx) for m in st.members)
+        self.colludes.append(Collude(members, self._finish_gen(gen, ctx), st.pos))
+
+    def _corrupt_stmt(self, k: int, st: S.CorruptStmt) -> None:
+        ctx = _Ctx()
+        count = self._const_int(st.count, ctx, "the number of corrupt agents")
+        if count < 0:
+            _fail(st.count.pos, f"the number of corrupt agents cannot be negative ({count})")
+        fam = st.family
+        decl = self.agents.get(fam.name)
+        if decl is None:
+            self._not_agent(fam, ctx)
+        if len(decl.dims) != 1:
+            _fail(
+                fam.pos,
+                f"'{fam.name}' is not a one-dimensional agent family "
+                f"(corrupt picks agents from u[LO..HI])",
+            )
+        flo, fhi = decl.dims[0]
+        if fam.index is None:
+            lo, hi = flo, fhi
+        else:
+            ix = fam.index
+            if len(ix) != 1 or not isinstance(ix[0], S.RangeIdx):
+                _fail(fam.pos, f"expected a range of the family, as in {fam.name}[{flo}..{fhi}]")
+            lo, hi = self._range(ix[0], ctx)
+            if lo < flo or hi > fhi:
+                _fail(
+                    ix[0].pos,
+                    f"{fam.name}[{lo}..{hi}] is outside the family {fam.name}[{flo}..{fhi}]",
+                )
+        with_ = tuple(self._agent_ref(w, ctx) for w in st.with_)
+        self._finish_gen(None, ctx)
+        self.corrupts.append(Corrupt(count, fam.name, lo, hi, with_, st.pos))
+
+    def _eaves_stmt(self, k: int, st: S.EavesStmt) -> None:
+        ctx = _Ctx()
+        gen = self._gen(st.gen, ctx)
+        agent = self._agent_ref(st.agent, ctx)
+        link = None
+        if st.link is not None:
+            a = self._agent_ref(st.link[0], ctx)
+            b = self._agent_ref(st.link[1], ctx) if st.link[1] is not None else None
+            link = (a, b)
+        self.eavesdroppers.append(Eavesdropper(agent, link, self._finish_gen(gen, ctx), st.pos))
+
+    # ----------------------------------------------------------------- questions
+
+    def _coalition(self, c: S.Coalition, ctx: _Ctx) -> tuple[AgentRef, ...]:
+        return tuple(self._agent_ref(m, ctx) for m in c.members)
+
+    def _after(self, a: S.After | None) -> int | None:
+        if a is None:
+            return None
+        if a.label is not None:
+            if a.label not in self.labels:
+                if a.label in self.unparsed:
+                    raise _Fail(None)
+                _fail(
+                    a.arg_pos,
+                    f"unknown label '{a.label}'",
+                    _suggest(a.label, self.labels)
+                    or ("no message has a label" if not self.labels else None),
+                )
+            return self.labels[a.label]
+        assert a.step is not None
+        n = a.step.value
+        if isinstance(n, float):
+            _fail(a.arg_pos, f"a step is a whole number, found {a.step.text}")
+        if n > self.n_steps and not self.had_syntax_errors:
+            _fail(
+                a.arg_pos,
+                f"step {n} is out of range: the spec has {_plural(self.n_steps, 'step')}, "
+                f"so 'after' takes 0..{self.n_steps}",
+            )
+        return n
+
+    def _question_text(self, st: S.QueryStmt | S.AssertStmt, keyword: str) -> str:
+        text = self.spec.source[st.span[0] : st.span[1]]
+        return text[len(keyword) :].strip()
+
+    def _query_stmt(self, k: int, st: S.QueryStmt) -> None:
+        ctx = _Ctx()
+        gen = self._gen(st.gen, ctx)
+        coalition = self._coalition(st.coalition, ctx) if st.coalition is not None else None
+        target = self._term(st.target, ctx)
+        after = self._after(st.after)
+        delta = None
+        if st.delta is not None:
+            delta = self._number(st.delta, "delta")
+            if not 0 < delta < 1:
+                _fail(st.delta.pos, f"delta must be between 0 and 1 (exclusive), found {delta}")
+        gen = self._finish_gen(gen, ctx)
+        self.questions.append(
+            Query(
+                st.kind,
+                target,
+                coalition,
+                after,
+                gen,
+                st.pos,
+                self._question_text(st, "query"),
+                delta,
+            )
+        )
+
+    def _assert_stmt(self, k: int, st: S.AssertStmt) -> None:
+        ctx = _Ctx()
+        gen = self._gen(st.gen, ctx)
+        coalition = self._coalition(st.coalition, ctx) if st.coalition is not None else None
+        target = self._term(st.target, ctx)
+        after = self._after(st.after)
+        eps = delta = None
+        if st.epsilon is not None:
+            eps = self._number(st.epsilon, "epsilon")
+            if eps < 0:
+                _fail(st.epsilon.pos, f"epsilon cannot be negative, found {eps}")
+        if st.delta is not None:
+            delta = self._number(st.delta, "delta")
+            if not 0 < delta < 1:
+                _fail(st.delta.pos, f"delta must be between 0 and 1 (exclusive), found {delta}")
+        gen = self._finish_gen(gen, ctx)
+        self.questions.append(
+            Assertion(
+                st.kind,
+                target,
+                coalition,
+                after,
+                gen,
+                st.pos,
+                self._question_text(st, "assert"),
+                eps,
+                delta,
+            )
+        )
+
+    # ----------------------------------------------------------- deferred checks
+
+    def _small(self, gen: Generator | None, env: Mapping[str, Interval | None]) -> bool:
+        """Whether `gen` has few enough bindings to evaluate (and the budget allows it)."""
+        if gen is None:
+            return True
+        size = 1
+        for b in gen.binders:
+            iv = env.get(b.var)
+            if iv is None:
+                return False
+            size *= max(0, iv[1] - iv[0] + 1)
+            if size > SMALL_GENERATOR:
+                return False
+        if size > self.budget:
+            return False
+        self.budget -= size
+        return True
+
+    def _gen_is_empty(self, gen: Generator | None, env: Mapping[str, Interval | None]) -> bool:
+        if gen is None:
+            return False
+        return any((iv := env.get(b.var)) is not None and iv[0] > iv[1] for b in gen.binders)
+
+    def _value_families(
+        self,
+    ) -> dict[str, tuple[list[Interval] | None, dict[tuple[int, ...], Pos] | None]]:
+        """For each value name: a box bounding its declared indices and, when the
+        declarations are small, the exact set of declared indices."""
+        fams: dict[str, tuple[list[Interval] | None, dict[tuple[int, ...], Pos] | None]] = {}
+        for decl, scope in zip(self.values, self.value_scopes, strict=False):
+            if not decl.index:
+                continue
+            box, inst = fams.get(decl.name, ([], {}))
+            if self._gen_is_empty(decl.gen, scope):
+                fams[decl.name] = (box, inst)
+                continue
+            ivs = [_interval(ix, scope) for ix in decl.index]
+            if box is not None:
+                if any(iv is None for iv in ivs):
+                    box = None
+                elif not box:
+                    box = [iv for iv in ivs]  # type: ignore[misc]
+                else:
+                    box = [
+                        (min(a[0], iv[0]), max(a[1], iv[1]))  # type: ignore[index]
+                        for a, iv in zip(box, ivs, strict=False)
+                    ]
+            if inst is not None:
+                if self._small(decl.gen, scope):
+                    try:
+                        mine = {
+                            tuple(eval_index(ix, env) for ix in decl.index)
+                            for env in bindings(decl.gen)
+                        }
+                    except (ZeroDivisionError, KeyError):
+                        mine = None
+                    if mine is None:
+                        inst = None
+                    else:
+                        for idx in sorted(mine):
+                            if idx in inst:
+                                self.diags.append(
+                                    Diagnostic(
+                                        decl.pos,
+                                        f"{decl.name}[{', '.join(map(str, idx))}] is declared "
+                                        f"twice (first at line {inst[idx].line})",
+                                    )
+                                )
+                                break
+                        for idx in mine:
+                            inst.setdefault(idx, decl.pos)
+                else:
+                    inst = None
+            fams[decl.name] = (box, inst)
+        return fams
+
+    def _run_checks(self) -> None:
+        """Check every recorded index against its family, as far as it can be checked."""
+        fams = self._value_families()
+        for checks, gen, env in self.deferred:
+            if self._gen_is_empty(gen, env):
+                continue
+            small: bool | None = None
+            for chk in checks:
+                if chk.family == "agent":
+                    box: list[Interval] | None = list(self.agents[chk.name].dims)
+                    inst = None
+                else:
+                    box, inst = fams.get(chk.name, (None, None))
+                if box is None and inst is None:
+                    continue
+                ivs = [_interval(ix, chk.env) for ix in chk.index]
+                within = box is not None and all(
+                    iv is not None and b[0] <= iv[0] and iv[1] <= b[1]
+                    for iv, b in zip(ivs, box, strict=False)
+                )
+                if within and inst is None:
+                    continue
+                if all(isinstance(ix, IConst) for ix in chk.index):
+                    idx = tuple(ix.value for ix in chk.index)  # type: ignore[attr-defined]
+                    self._check_instance(chk, idx, box, inst, None)
+                    continue
+                if chk.exact:
+                    if small is None:
+                        small = self._small(gen, env)
+                    if small:
+                        try:
+                            for b in bindings(gen):
+                                idx = tuple(eval_index(ix, b) for ix in chk.index)
+                                if not self._check_instance(chk, idx, box, inst, b):
+                                    break
+                        except (ZeroDivisionError, KeyError):
+                            pass
+                        continue
+                if box is not None and (gen is None or not gen.conds):
+                    for iv, b, ix in zip(ivs, box, chk.index, strict=False):
+                        if iv is not None and (iv[1] < b[0] or iv[0] > b[1]):
+                            self.diags.append(
+                                Diagnostic(
+                                    chk.pos,
+                                    f"index {_show_index(ix)} of '{chk.name}' is always "
+                                    f"outside {b[0]}..{b[1]}",
+                                )
+                            )
+                            break
+
+    def _check_instance(
+        self,
+        chk: _Check,
+        idx: tuple[int, ...],
+        box: list[Interval] | None,
+        inst: dict[tuple[int, ...], Pos] | None,
+        env: Mapping[str, int] | None,
+    ) -> bool:
+        """Report `chk.name[idx]` if it is not a member of its family; True if it is."""
+        ok = inst is None or idx in inst
+        if box is not None:
+            ok = ok and all(b[0] <= v <= b[1] for v, b in zip(idx, box, strict=False))
+        if ok:
+            return True
+        shown = f"{chk.name}[{', '.join(map(str, idx))}]"
+        when = ""
+        if env:
+            visible = {k: v for k, v in env.items() if not k.startswith("#")}
+            if visible:
+                when = " (when " + ", ".join(f"{k} = {v}" for k, v in visible.items()) + ")"
+        if chk.family == "agent":
+            dims = ", ".join(f"{a}..{b}" for a, b in self.agents[chk.name].dims)
+            message = f"{shown} is out of range: the family is {chk.name}[{dims}]{when}"
+        else:
+            extent = ""
+            if box is not None:
+                extent = "; declared indices lie in " + ", ".join(f"{a}..{b}" for a, b in box)
+            message = f"{shown} is not declared{when}{extent}"
+        self.diags.append(Diagnostic(chk.pos, message))
+        return False
+
+
+def show_ref(r: S.Ref) -> str:
+    return S.show_expr(r)
+
+
+def resolve(
+    spec: S.Spec,
+    overrides: Mapping[str, int] | None = None,
+    *,
+    prior: Iterable[Diagnostic] = (),
+    unparsed_names: frozenset[str] = frozenset(),
+) -> Model:
+    """The model of `spec`; raises SpecError with `prior` diagnostics and every new one.
+
+    `unparsed_names` are names that occur in statements that failed to parse: an
+    undeclared-name error about them would only repeat the syntax error.
+    """
+    prior = list(prior)
+    r = _Resolver(spec, overrides, unparsed_names, bool(prior))
+    try:
+        model = r.run()
+    except SpecError as e:
+        raise SpecError(prior + list(e.diagnostics), spec.source) from None
+    if prior:
+        raise SpecError(prior, spec.source)
+    return model
