@@ -173,6 +173,22 @@ def test_sparse_solver_matches_dense(monkeypatch):
     assert sparse.mu == pytest.approx(dense.mu, rel=1e-9)
 
 
+def test_sparse_solver_on_an_expander_switches_to_dense(monkeypatch):
+    import networkx as nx
+
+    g = nx.random_regular_graph(4, 240, seed=5)
+    edges = sorted((min(u, v), max(u, v)) for u, v in g.edges())
+    users = range(240)
+    honest = set(range(1, 240))
+    dense = gopa(users, edges, honest, 3, sigma_delta=10.0)
+    monkeypatch.setattr(dp, "_DENSE_MAX", 0)
+    sparse = gopa(users, edges, honest, 3, sigma_delta=10.0)
+    monkeypatch.setattr(dp, "_SWITCH_DEGREE", 8)  # part sparse, part dense
+    switched = gopa(users, edges, honest, 3, sigma_delta=10.0)
+    assert sparse.mu == pytest.approx(dense.mu, rel=1e-9)
+    assert switched.mu == pytest.approx(dense.mu, rel=1e-9)
+
+
 # ------------------------------------------------------------------ exact and none
 
 

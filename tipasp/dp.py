@@ -43,13 +43,15 @@ from typing import Literal
 
 import numpy as np
 
-from .linear import Coef, Row, _coef, _Eliminator
+from .linear import Coef, Row, _coef, _Eliminator, _without_gc
 
 __all__ = ["Leakage", "delta_from_eps", "eps_from_mu", "leakage"]
 
 _SQRT2 = math.sqrt(2.0)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-_DENSE_MAX = 1500  # views with more independent observations use the sparse solver
+_DENSE_MAX = 400  # views with more independent observations use the sparse solver
+_SWITCH_DEGREE = 64  # sparse LDL^T hands a remainder this dense over to numpy ...
+_DENSE_REST = 5000  # ... if it has at most this many unknowns (200 MB of float64)
 _SNAP_MAX = 60  # largest view whose Laplace bound is polished by an exact vertex
 
 
@@ -159,6 +161,7 @@ def _scale(kind: str, atom: Hashable, s: float) -> float:
     return s
 
 
+@_without_gc
 def leakage(
     rows: Sequence[Row],
     target: Hashable,
@@ -341,7 +344,10 @@ def _sparse_solve(
 
     Returns ``(b^T S^-1 b, lam)``.  ``S`` is positive definite, so symmetric
     elimination without pivoting is stable in any order; the minimum-degree order
-    keeps fill small for the graph-like views of GOPA-style protocols.
+    keeps fill small for the graph-like views of GOPA-style protocols.  When the
+    smallest degree left exceeds ``_SWITCH_DEGREE`` (an expander-like graph whose
+    remainder has become dense) and at most ``_DENSE_REST`` unknowns are left, the
+    remaining Schur complement is solved densely with numpy.
     """
     s: list[dict[int, float]] = [{} for _ in range(k)]
     for i, lst in cols.items():
@@ -355,6 +361,7 @@ def _sparse_solve(
     done = [False] * k
     factors: list[tuple[int, float, float, dict[int, float]]] = []
     quad = 0.0
+    left = k
     while heap:
         cnt, j = heapq.heappop(heap)
         if done[j]:
@@ -363,7 +370,10 @@ def _sparse_solve(
         if len(sj) != cnt:
             heapq.heappush(heap, (len(sj), j))
             continue
+        if cnt > _SWITCH_DEGREE and left <= _DENSE_REST:
+            break  # what is left is dense: finish with numpy
         done[j] = True
+        left -= 1
         d = sj.pop(j)
         y = b[j]
         quad += y * y / d
@@ -377,6 +387,18 @@ def _sparse_solve(
             heapq.heappush(heap, (len(sp), p))
         factors.append((j, d, y, lj))
     lam = [0.0] * k
+    if left:
+        rest = [j for j in range(k) if not done[j]]
+        pos = {j: n for n, j in enumerate(rest)}
+        dense = np.zeros((len(rest), len(rest)))
+        for j in rest:
+            for p, v in s[j].items():
+                dense[pos[j], pos[p]] = v
+        rhs = np.array([b[j] for j in rest])
+        lam_rest = np.linalg.solve(dense, rhs)
+        quad += float(rhs @ lam_rest)
+        for j, v in zip(rest, lam_rest.tolist(), strict=True):
+            lam[j] = v
     for j, d, y, lj in reversed(factors):
         lam[j] = y / d - sum(lp * lam[p] for p, lp in lj.items())
     return quad, lam

@@ -35,6 +35,8 @@ How it stays fast on 10^5 masked users:
 
 from __future__ import annotations
 
+import functools
+import gc
 import heapq
 import numbers
 import random
@@ -42,6 +44,7 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, S
 from dataclasses import dataclass
 from fractions import Fraction
 from math import isqrt
+from typing import Any, TypeVar
 
 Coef = int | Fraction
 """An exact coefficient: an ``int`` whenever the value is integral, else a Fraction."""
@@ -64,6 +67,30 @@ __all__ = [
     "determined_atoms",
     "solve",
 ]
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _without_gc(fn: _F) -> _F:
+    """Run ``fn`` with the cyclic garbage collector paused (then restore its state).
+
+    Elimination allocates hundreds of thousands of small dicts and no reference
+    cycles; with the collector on, its repeated full scans of the growing heap made
+    10^5 users about 1.5x slower (measured), for nothing to collect.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return wrapper  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------------ the answer
@@ -365,6 +392,7 @@ class LinearSystem:
     needed; the module-level functions of the same names are one-shot wrappers.
     """
 
+    @_without_gc
     def __init__(self, rows: Sequence[Row], known: Collection[Hashable]):
         self.rows = rows
         self.known = known if isinstance(known, (set, frozenset)) else set(known)
@@ -434,6 +462,7 @@ class LinearSystem:
 
     # solve ---------------------------------------------------------------------------
 
+    @_without_gc
     def solve(self, target: Row) -> Combination | None:
         """An explanation of ``target`` from the rows and known atoms, or None.
 
@@ -556,29 +585,38 @@ class LinearSystem:
         return not residual
 
     def _combination(self, target: Row, coefs: Mapping[int, Coef]) -> Combination:
-        """Complete row coefficients with the known atoms' coefficients, and check."""
-        order: dict[Hashable, None] = {}
-        acc: dict[Hashable, Fraction] = {}
+        """Complete the row coefficients with the known atoms' coefficients, and check.
+
+        ``d_a = target[a] - sum_j c_j rows[j][a]`` for each known atom ``a``; every
+        unknown atom must cancel exactly, which is checked here (an explanation is
+        a proof step, so it is verified before it leaves this module).
+        """
+        known_set = self.known
+        acc: dict[Hashable, Coef] = {}  # insertion order: target atoms, then row atoms
         for a, c in target.items():
-            c = _coef(c)
-            if a in self.known:
-                order.setdefault(a)
-            acc[a] = acc.get(a, Fraction(0)) + c
+            if type(c) is not int:
+                c = _coef(c)
+            acc[a] = _norm(acc.get(a, 0) + c)
         used = sorted(coefs)
         for j in used:
             cj = coefs[j]
             for a, v in self.rows[j].items():
-                if a in self.known:
-                    order.setdefault(a)
-                acc[a] = acc.get(a, Fraction(0)) - cj * _coef(v)
-        known = tuple((a, Fraction(acc[a])) for a in order if acc.get(a, 0) != 0)
+                if type(v) is not int:
+                    v = _coef(v)
+                w = acc.get(a, 0) - cj * v
+                acc[a] = w if type(w) is int else _norm(w)
+        known = []
         for a, v in acc.items():
-            if v != 0 and a not in self.known:  # an unknown atom did not cancel
+            if v == 0:
+                continue
+            if a not in known_set:  # an unknown atom did not cancel
                 raise AssertionError(f"internal error: linear explanation leaves {a!r}")
-        return Combination(tuple((j, Fraction(coefs[j])) for j in used), known)
+            known.append((a, Fraction(v)))
+        return Combination(tuple((j, Fraction(coefs[j])) for j in used), tuple(known))
 
     # determined_atoms ----------------------------------------------------------------
 
+    @_without_gc
     def determined_atoms(self, candidates: Collection[Hashable] | None = None) -> set[Hashable]:
         """Every candidate atom whose value is determined.
 
