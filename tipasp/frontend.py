@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
+from . import syntax as S
 from .errors import Diagnostic, SpecError
 from .model import Model, Pos
 from .parser import INT_MAX, gc_paused, parse_recover
@@ -66,11 +68,8 @@ def read_source(path: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        good = data[: e.start]
-        line = good.count(b"\n") + 1
-        last = good[good.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")
-        col = len(last) + 1
         shown = data.decode("utf-8", errors="replace")
+        line, col = _line_col(data[: e.start].decode("utf-8"))
         raise SpecError(
             Diagnostic(
                 Pos(path, line, col),
@@ -80,9 +79,83 @@ def read_source(path: str) -> str:
         ) from None
 
 
+def _line_col(prefix: str) -> tuple[int, int]:
+    """The 1-based line and column just after `prefix`, counting lines as
+    str.splitlines() does (as the scanner and Diagnostic.render do)."""
+    lines = prefix.splitlines(keepends=True)
+    if not lines:
+        return 1, 1
+    last = lines[-1]
+    if last.splitlines() != [last]:  # the prefix ends with a line break
+        return len(lines) + 1, 1
+    return len(lines), len(last) + 1
+
+
 def load(path: str, overrides: Mapping[str, int] | None = None) -> Model:
     """The model of the spec file at `path`, constants overridden by `overrides`."""
     return load_text(read_source(path), path, overrides)
+
+
+QUERY_FILE = "<query>"
+
+
+def load_with_query(path: str, question: str, overrides: Mapping[str, int] | None = None) -> Model:
+    """The model of the spec at `path` with one more question, last in `questions`.
+
+    `question` is written as after the keyword `query` (`"server learns x[1]"`), or
+    as a whole statement starting with `query` or `assert`. Problems in it are
+    reported against `<query>:1:COL`, with the question as the source line.
+    """
+    return load_text_with_query(read_source(path), question, path, overrides)
+
+
+def load_text_with_query(
+    text: str,
+    question: str,
+    file: str = "<string>",
+    overrides: Mapping[str, int] | None = None,
+) -> Model:
+    """`load_with_query` for spec text already in memory."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    q = " ".join(question.split())
+    if q.split(" ", 1)[0] not in ("query", "assert"):
+        q = "query " + q
+    with gc_paused():
+        spec_res = parse_recover(text, file)
+        q_res = parse_recover(q, QUERY_FILE)
+        if spec_res.diagnostics:
+            resolve(  # raises, with the syntax errors and whatever else is wrong
+                spec_res.spec,
+                overrides,
+                prior=spec_res.diagnostics,
+                unparsed_names=spec_res.unparsed_names,
+            )
+        if q_res.diagnostics:
+            raise SpecError(list(q_res.diagnostics), q)
+        stmts = q_res.spec.statements
+        if len(stmts) != 1 or not isinstance(stmts[0], (S.QueryStmt, S.AssertStmt)):
+            raise SpecError(
+                Diagnostic(Pos(QUERY_FILE, 1, 1), "expected one query, as in: server learns x"),
+                q,
+            )
+        # Place the question after the spec's text, so that its `text` is sliced right.
+        offset = len(text) + 1
+        qstmt = stmts[0]
+        object.__setattr__(qstmt, "span", (qstmt.span[0] + offset, qstmt.span[1] + offset))
+        spec = replace(
+            spec_res.spec,
+            source=text + "\n" + q,
+            statements=spec_res.spec.statements + (qstmt,),
+        )
+        try:
+            model = resolve(spec, overrides)
+        except SpecError as e:
+            mine = [d for d in e.diagnostics if d.pos.file != QUERY_FILE]
+            if mine:
+                raise SpecError(mine, text) from None
+            raise SpecError(e.diagnostics, q) from None
+        return replace(model, source=text)
 
 
 def parse_overrides(items: Iterable[str]) -> dict[str, int]:
