@@ -364,10 +364,14 @@ def test_messages_steps_labels_broadcast_and_text():
 
 
 def test_collude():
-    model = m(PRELUDE + "collude server, u[2]\ncollude server, u[i] for i in 1..2")
+    model = m(
+        PRELUDE
+        + "collude server, u[2]\ncollude server, u[i] for i in 1..2\ncollude server, u[2..3]"
+    )
     assert model.colludes == (
         Collude((a("server"), a("u", 2))),
         Collude((a("server"), a("u", "i")), gen(("i", 1, 2))),
+        Collude((a("server"), a("u", "#1")), Generator((Binder("#1", IConst(2), IConst(3)),))),
     )
 
 

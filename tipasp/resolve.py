@@ -1071,7 +1071,8 @@ class _Resolver:
     def _collude_stmt(self, k: int, st: S.ColludeStmt) -> None:
         ctx = _Ctx()
         gen = self._gen(st.gen, ctx)
-        members = tuple(self._agent_ref(m, ctx) for m in st.members)
+        # One group: the members over every binding (a range is a hidden binder).
+        members = tuple(self._agent_ref(m, ctx, allow_range=True) for m in st.members)
         self.colludes.append(Collude(members, self._finish_gen(gen, ctx), st.pos))
 
     def _corrupt_stmt(self, k: int, st: S.CorruptStmt) -> None:
