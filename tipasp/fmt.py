@@ -23,18 +23,22 @@ from .syntax import show_expr, show_gen
 
 
 def _refs(refs: tuple[S.Ref, ...]) -> str:
+    """`a, u[i]`."""
     return ", ".join(show_expr(r) for r in refs)
 
 
 def _gen(g: S.Gen | None) -> str:
+    """` for ...` or nothing."""
     return f" {show_gen(g)}" if g is not None else ""
 
 
 def _coalition(c: S.Coalition) -> str:
+    """`a` or `{a, b}`, as written."""
     return "{" + _refs(c.members) + "}" if c.braced else _refs(c.members)
 
 
 def _after(a: S.After | None) -> str:
+    """` after ...` or nothing."""
     if a is None:
         return ""
     if a.label is not None:
@@ -141,6 +145,7 @@ def format_source(text: str, file: str = "<string>") -> str:
 
 
 def _format(text: str, file: str) -> str:
+    """`format_source` with the cycle collector already paused."""
     if text.startswith("\ufeff"):
         text = text[1:]
     result = parse_recover(text, file)

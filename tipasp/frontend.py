@@ -27,6 +27,7 @@ _OVERRIDE_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([+-]?[0-9]+)\s*")
 
 
 def _capped(err: SpecError) -> SpecError:
+    """`err` with at most MAX_DIAGNOSTICS diagnostics (and a note on the rest)."""
     diags = err.diagnostics
     if len(diags) <= MAX_DIAGNOSTICS:
         return err

@@ -144,6 +144,8 @@ class _Raw:
 
 @dataclass
 class _Scan:
+    """Everything the scanner found: statements, comments, problems."""
+
     statements: list[_Raw]
     comments: list[S.Comment]
     diagnostics: list[Diagnostic]
@@ -168,6 +170,7 @@ def _check_number(text: str) -> str | None:
 
 
 def _short(text: str, limit: int = 24) -> str:
+    """`text`, cut to `limit` characters for an error message."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -187,12 +190,14 @@ def _scan(source: str, file: str) -> _Scan:
     line_has_code = False
 
     def fail(pos: Pos, message: str, hint: str | None = None) -> None:
+        """Record the first problem of the current statement and mark it broken."""
         nonlocal broken
         if not broken:
             diags.append(Diagnostic(pos, message, hint))
         broken = True
 
     def close_statement(last_line: int) -> None:
+        """End the current statement at `last_line` (reporting an open bracket)."""
         nonlocal toks, broken, stack
         if stack:
             ch, pos = stack[-1]
@@ -318,10 +323,12 @@ class _AddBuilder:
         self.depth = first.depth + 1
 
     def freeze(self) -> S.Add:
+        """The finished chain as a frozen `Add` node."""
         return S.Add(self.first, tuple(self.rest), self.pos, self.depth)  # type: ignore[arg-type]
 
 
 def _fin(x: Any) -> Any:
+    """`x`, with an unfinished `+` chain frozen into an `Add` node."""
     return x.freeze() if isinstance(x, _AddBuilder) else x
 
 
@@ -337,6 +344,7 @@ def _finalizing(method: Callable[[Any, list[Any]], Any]) -> Callable[[Any, list[
 
 
 def _nodes(children: list[Any]) -> list[Any]:
+    """The children that are syntax nodes (not tokens)."""
     return [c for c in children if not isinstance(c, Tok)]
 
 
@@ -350,47 +358,57 @@ class _Builder(lark.Transformer):
     # -- helpers ----------------------------------------------------------------------
 
     def _pos(self, x: Any) -> Pos:
+        """The position of a token or node."""
         if isinstance(x, Tok):
             return Pos(self.file, x.line, x.column)
         return x.pos  # type: ignore[no-any-return]
 
     @staticmethod
     def _depth(pos: Pos, *subs: Any) -> int:
+        """The nesting depth of a new node over `subs`; refuses too deep a nesting."""
         d = 1 + max((getattr(s, "depth", 1) for s in subs), default=0)
         if d > MAX_EXPR_DEPTH:
             raise _NodeError(pos, f"expression nested too deeply (more than {MAX_EXPR_DEPTH})")
         return d
 
     def _gen(self, children: list[Any]) -> S.Gen | None:
+        """The trailing generator among the children, if any."""
         gens = [c for c in children if isinstance(c, S.Gen)]
         return gens[0] if gens else None
 
     # -- statements ---------------------------------------------------------------------
 
     def start(self, c: list[Any]) -> Any:
+        """The statement itself."""
         return c[0]
 
     @_finalizing
     def const_stmt(self, c: list[Any]) -> S.ConstStmt:
+        """`const N = e`."""
         kw, name, value = c
         return S.ConstStmt(name.value, value, self._pos(kw), self._pos(name))
 
     def agent_stmt(self, c: list[Any]) -> S.AgentStmt:
+        """`agent a, u[1..N] [for ...]`."""
         return S.AgentStmt(c[1], self._gen(c), self._pos(c[0]))
 
     def public_stmt(self, c: list[Any]) -> S.PublicStmt:
+        """`public g, p [for ...]`."""
         return S.PublicStmt(c[1], self._gen(c), self._pos(c[0]))
 
     def value_stmt(self, c: list[Any]) -> S.ValueStmt:
+        """`secret|random|key names @ holders [options] [for ...]`."""
         opts = tuple(x for x in c if isinstance(x, S.ValueOpt))
         return S.ValueStmt(c[0].value, c[1], c[2], opts, self._gen(c), self._pos(c[0]))  # type: ignore[arg-type]
 
     @_finalizing
     def value_opt(self, c: list[Any]) -> S.ValueOpt:
+        """`range lo..hi` or `sensitivity x`."""
         return S.ValueOpt(c[0].value, tuple(c[1:]), self._pos(c[0]))  # type: ignore[arg-type]
 
     @_finalizing
     def noise_stmt(self, c: list[Any]) -> S.NoiseStmt:
+        """`noise e ~ dist(scale) @ holders [for ...]`."""
         kw, items, dist, _lpar, scale, holders = c[:6]
         return S.NoiseStmt(
             items, dist.value, scale, holders, self._gen(c), self._pos(kw), self._pos(dist)
@@ -398,21 +416,26 @@ class _Builder(lark.Transformer):
 
     @_finalizing
     def shares_stmt(self, c: list[Any]) -> S.SharesStmt:
+        """`shares s[1..n] of t threshold k @ holders [for ...]`."""
         kw, target, _of, of, _thr, threshold, holders = c[:7]
         return S.SharesStmt(target, of, threshold, holders, self._gen(c), self._pos(kw))
 
     def keypair_stmt(self, c: list[Any]) -> S.KeypairStmt:
+        """`keypair a, b [for ...]`."""
         return S.KeypairStmt(c[1], self._gen(c), self._pos(c[0]))
 
     def function_stmt(self, c: list[Any]) -> S.FunctionStmt:
+        """`function f/2, g/1`."""
         return S.FunctionStmt(tuple(c[1:]), self._pos(c[0]))
 
     def fsig(self, c: list[Any]) -> S.FunctionSig:
+        """`f/2`."""
         name, _slash, num = c
         return S.FunctionSig(name.value, self.number([num]), self._pos(name))
 
     @_finalizing
     def message_stmt(self, c: list[Any]) -> S.MessageStmt:
+        """`[label:] sender -> receiver : term [for ...]`."""
         label: Tok | None = c[0] if isinstance(c[0], Tok) else None
         rest = c[1:] if label is not None else c
         sender, (receiver, rpos), term = rest[0], rest[1], rest[2]
@@ -429,42 +452,50 @@ class _Builder(lark.Transformer):
         )
 
     def receiver(self, c: list[Any]) -> tuple[S.Ref | None, Pos]:
+        """A receiver: an agent, or `*` (None), with its position."""
         x = c[0]
         if isinstance(x, Tok):  # `*`
             return None, self._pos(x)
         return x, x.pos
 
     def collude_stmt(self, c: list[Any]) -> S.ColludeStmt:
+        """`collude a, b [for ...]`."""
         return S.ColludeStmt(c[1], self._gen(c), self._pos(c[0]))
 
     @_finalizing
     def corrupt_stmt(self, c: list[Any]) -> S.CorruptStmt:
+        """`corrupt k of u[lo..hi] [with a, b]`."""
         kw, count, _of, family = c[:4]
         with_ = c[5] if len(c) > 5 else ()
         return S.CorruptStmt(count, family, with_, self._pos(kw))
 
     def eaves_stmt(self, c: list[Any]) -> S.EavesStmt:
+        """`eavesdropper e [on a -> b] [for ...]`."""
         link = None
         if len(c) > 2 and isinstance(c[2], Tok) and c[2].type == "ON":
             link = (c[3], c[4][0])
         return S.EavesStmt(c[1], link, self._gen(c), self._pos(c[0]))
 
     def _after(self, c: list[Any]) -> S.After | None:
+        """The `after` clause among the children, if any."""
         found = [x for x in c if isinstance(x, S.After)]
         return found[0] if found else None
 
     def _target_and_coalition(self, c: list[Any]) -> tuple[S.Expr, S.Coalition | None]:
+        """A question's target term and coalition, from its children."""
         coal = next((x for x in c if isinstance(x, S.Coalition)), None)
         exprs = [x for x in _nodes(c) if not isinstance(x, (S.Coalition, S.After, S.Gen))]
         return exprs[0], coal
 
     @_finalizing
     def query_who(self, c: list[Any]) -> S.QueryStmt:
+        """`query who learns t [after s] [for ...]`."""
         target, _ = self._target_and_coalition(c)
         return S.QueryStmt("who", target, None, self._after(c), None, self._gen(c), self._pos(c[0]))
 
     @_finalizing
     def query_learns(self, c: list[Any]) -> S.QueryStmt:
+        """`query C learns t [after s] [for ...]`."""
         coal, target = c[1], c[3]
         return S.QueryStmt(
             "learns", target, coal, self._after(c), None, self._gen(c), self._pos(c[0])
@@ -472,30 +503,35 @@ class _Builder(lark.Transformer):
 
     @_finalizing
     def query_leakage(self, c: list[Any]) -> S.QueryStmt:
+        """`query leakage of t to C [at d] [for ...]`."""
         target, coal = c[3], c[5]
         delta = c[7] if len(c) > 7 and isinstance(c[6], Tok) and c[6].type == "AT" else None
         return S.QueryStmt("leakage", target, coal, None, delta, self._gen(c), self._pos(c[0]))
 
     @_finalizing
     def assert_not(self, c: list[Any]) -> S.AssertStmt:
+        """`assert not C learns t [after s] [for ...]`."""
         return S.AssertStmt(
             "not_learns", c[4], c[2], self._after(c), None, None, self._gen(c), self._pos(c[0])
         )
 
     @_finalizing
     def assert_learns(self, c: list[Any]) -> S.AssertStmt:
+        """`assert C learns t [after s] [for ...]`."""
         return S.AssertStmt(
             "learns", c[3], c[1], self._after(c), None, None, self._gen(c), self._pos(c[0])
         )
 
     @_finalizing
     def assert_nobody(self, c: list[Any]) -> S.AssertStmt:
+        """`assert nobody learns t [after s] [for ...]`."""
         return S.AssertStmt(
             "nobody", c[3], None, self._after(c), None, None, self._gen(c), self._pos(c[0])
         )
 
     @_finalizing
     def assert_leakage(self, c: list[Any]) -> S.AssertStmt:
+        """`assert leakage of t to C within e[, d] [for ...]`."""
         target, coal, eps = c[3], c[5], c[7]
         rest = [x for x in c[8:] if not isinstance(x, S.Gen)]
         delta = rest[0] if rest else None
@@ -504,6 +540,7 @@ class _Builder(lark.Transformer):
         )
 
     def after(self, c: list[Any]) -> S.After:
+        """`after label`, `after 3` or `after step 3`."""
         kw, arg = c[0], c[-1]
         step_kw = len(c) == 3
         if arg.type == "NAME":
@@ -511,6 +548,7 @@ class _Builder(lark.Transformer):
         return S.After(None, self.number([arg]), step_kw, self._pos(kw), self._pos(arg))
 
     def coalition(self, c: list[Any]) -> S.Coalition:
+        """`a` or `{a, b}`."""
         if isinstance(c[0], Tok):  # `{ refs }`
             return S.Coalition(c[1], True, self._pos(c[0]))
         return S.Coalition((c[0],), False, c[0].pos)
@@ -518,10 +556,12 @@ class _Builder(lark.Transformer):
     # -- names and generators -------------------------------------------------------------
 
     def refs(self, c: list[Any]) -> tuple[S.Ref, ...]:
+        """`r1, r2, ...`."""
         return tuple(c)
 
     @_finalizing
     def ref(self, c: list[Any]) -> S.Ref:
+        """`name` or `name[i1, i2, ...]`."""
         name = c[0]
         pos = self._pos(name)
         if len(c) == 1:
@@ -531,26 +571,31 @@ class _Builder(lark.Transformer):
 
     @_finalizing
     def range_index(self, c: list[Any]) -> S.RangeIdx:
+        """`lo..hi` inside brackets."""
         return S.RangeIdx(c[0], c[1], c[0].pos)
 
     def gen(self, c: list[Any]) -> S.Gen:
+        """`for binders [if conditions]`."""
         binders = tuple(x for x in c if isinstance(x, S.Binder))
         conds = tuple(x for x in c if isinstance(x, S.Cond))
         return S.Gen(binders, conds, self._pos(c[0]))
 
     @_finalizing
     def binder(self, c: list[Any]) -> S.Binder:
+        """`var in lo..hi`."""
         var, _in, lo, hi = c
         return S.Binder(var.value, lo, hi, self._pos(var))
 
     @_finalizing
     def cond(self, c: list[Any]) -> S.Cond:
+        """`left OP right`."""
         left, op, right = c
         return S.Cond(op.value, left, right, left.pos)  # type: ignore[arg-type]
 
     # -- expressions ----------------------------------------------------------------------
 
     def add(self, c: list[Any]) -> _AddBuilder:
+        """`left + right` or `left - right`: extends a flat chain."""
         left, op, right = c[0], c[1], _fin(c[2])
         if not isinstance(left, _AddBuilder):
             left = _AddBuilder(left, left.pos)
@@ -560,15 +605,18 @@ class _Builder(lark.Transformer):
         return left
 
     def mul(self, c: list[Any]) -> S.Mul:
+        """`left * right`, `/`, `%` or `mod`."""
         left, op, right = c
         pos = left.pos
         return S.Mul(op.value, left, right, pos, self._pos(op), self._depth(pos, left, right))  # type: ignore[arg-type]
 
     def neg(self, c: list[Any]) -> S.Neg:
+        """`-e`."""
         pos = self._pos(c[0])
         return S.Neg(c[1], pos, self._depth(pos, c[1]))
 
     def number(self, c: list[Any]) -> S.Num:
+        """A number literal."""
         tok = c[0]
         text = tok.value
         value: int | float = int(text) if text.isdigit() else float(text)
@@ -576,6 +624,7 @@ class _Builder(lark.Transformer):
 
     @_finalizing
     def call(self, c: list[Any]) -> S.Call:
+        """`f(t1, t2, ...)`."""
         name = c[0]
         args = tuple(c[2:])
         pos = self._pos(name)
@@ -583,17 +632,20 @@ class _Builder(lark.Transformer):
 
     @_finalizing
     def paren(self, c: list[Any]) -> S.Paren:
+        """`(e)`."""
         pos = self._pos(c[0])
         return S.Paren(c[1], pos, self._depth(pos, c[1]))
 
     @_finalizing
     def tuple_expr(self, c: list[Any]) -> S.TupleExpr:
+        """`(t1, t2, ...)`."""
         pos = self._pos(c[0])
         parts = tuple(c[1:])
         return S.TupleExpr(parts, pos, self._depth(pos, *parts))
 
     @_finalizing
     def sum_expr(self, c: list[Any]) -> S.SumExpr:
+        """`sum(body for ...)`."""
         kw, _lpar, body, gen = c
         pos = self._pos(kw)
         subs = [body] + [b.lo for b in gen.binders] + [b.hi for b in gen.binders]
@@ -829,12 +881,14 @@ def _expr_context(before: list[Tok]) -> str:
 
 
 def _join(words: list[str]) -> str:
+    """`a`, `a or b`, `a, b or c`."""
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _found(tok: Tok) -> str:
+    """The token an error message says it found, in words."""
     t = tok.type
     if t == "$END":
         return "the end of the statement"
@@ -937,6 +991,7 @@ def parse_recover(source: str, file: str = "<string>") -> ParseResult:
 
 
 def _parse_recover(source: str, file: str) -> ParseResult:
+    """`parse_recover` with the cycle collector already paused."""
     scan = _scan(source, file)
     diags = list(scan.diagnostics)
     stmts: list[S.Stmt] = []

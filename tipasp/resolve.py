@@ -87,6 +87,7 @@ class _Fail(Exception):
 
 
 def _fail(pos: Pos, message: str, hint: str | None = None) -> NoReturn:
+    """Abandon the current statement with a diagnostic at `pos`."""
     raise _Fail(Diagnostic(pos, message, hint))
 
 
@@ -100,6 +101,7 @@ class _Decl:
     pos: Pos
 
     def describe(self) -> str:
+        """`a secret`, `an agent`... for messages."""
         word = _KIND_WORDS.get(self.kind, self.kind)
         article = "an" if word[0] in "aeiou" else "a"
         return f"{article} {word}"
@@ -135,6 +137,7 @@ class _Ctx:
 
 
 def _plural(n: int, word: str) -> str:
+    """`1 index`, `2 indexes`, `3 steps`."""
     return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('x') else 's'}"
 
 
@@ -148,6 +151,7 @@ def _suggest(name: str, candidates: Iterable[str]) -> str | None:
 
 
 def _show_index(e: IExpr) -> str:
+    """An index expression as text, for messages."""
     if isinstance(e, IConst):
         return str(e.value)
     if isinstance(e, IVar):
@@ -171,6 +175,7 @@ def _fold(op: str, a: IExpr, b: IExpr, pos: Pos) -> IExpr:
 
 
 def _fits(v: int, pos: Pos) -> int:
+    """`v`, if it is a 32-bit clingo integer; else an error at `pos`."""
     if not -INT_MAX - 1 <= v <= INT_MAX:
         _fail(pos, f"value too large: {v} (clingo integers are 32-bit, at most {INT_MAX})")
     return v
@@ -242,11 +247,14 @@ class _Resolver:
         self.questions: list[Query | Assertion] = []
         self.deferred: list[tuple[list[_Check], Generator | None, dict[str, Interval | None]]] = []
         self.value_scopes: list[dict[str, Interval | None]] = []
+        # value names with a declaration that did not resolve: their extent is unknown
+        self.failed_values: set[str] = set(unparsed)
         self.budget = EVAL_BUDGET
 
     # ------------------------------------------------------------------------ driver
 
     def run(self) -> Model:
+        """Resolve the whole spec: the model, or SpecError with every problem."""
         stmts = self.spec.statements
         self._register(stmts)
         self._constants(stmts)
@@ -259,7 +267,8 @@ class _Resolver:
             if isinstance(st, (S.PublicStmt, S.ValueStmt, S.NoiseStmt)):
                 self._guard(self._value_stmt, k, st)
             elif isinstance(st, S.SharesStmt):
-                self._guard(self._shares_stmt, k, st)
+                if not self._guard(self._shares_stmt, k, st):
+                    self.failed_values.add(st.target.name)
         for k, st in enumerate(stmts):  # after every agent: keypairs name agents
             if isinstance(st, S.KeypairStmt):
                 self._guard(self._keypair_stmt, k, st)
@@ -299,13 +308,17 @@ class _Resolver:
             labels=dict(self.labels),
         )
 
-    def _guard(self, fn: object, *args: object) -> None:
-        """Run one statement's resolution; a problem is recorded and the statement skipped."""
+    def _guard(self, fn: object, *args: object) -> bool:
+        """Run one statement's resolution; a problem is recorded and the statement skipped.
+
+        Returns whether the statement resolved."""
         try:
             fn(*args)  # type: ignore[operator]
         except _Fail as f:
             if f.diag is not None:
                 self.diags.append(f.diag)
+            return False
+        return True
 
     # --------------------------------------------------------------------- constants
 
@@ -366,6 +379,7 @@ class _Resolver:
         return self._const_int(e, _Ctx(), "a constant")
 
     def _names_in(self, e: S.Expr | S.RangeIdx) -> list[S.Ref]:
+        """Every name reference inside `e`, in source order."""
         out: list[S.Ref] = []
         stack: list[object] = [e]
         while stack:
@@ -448,6 +462,7 @@ class _Resolver:
                 self.diags.append(Diagnostic(pos, message))
 
     def _declared_word(self, name: str) -> str | None:
+        """What `name` is declared as (`a secret`), or None."""
         d = self.decls.get(name)
         return d.describe() if d else None
 
@@ -493,6 +508,7 @@ class _Resolver:
         _fail(e.pos, "expected an integer expression, found a term")
 
     def _unknown_integer(self, e: S.Ref, ctx: _Ctx) -> NoReturn:
+        """Report a name that cannot stand in an integer expression."""
         name = e.name
         word = self._declared_word(name)
         if word is not None:
@@ -581,6 +597,7 @@ class _Resolver:
         return Generator(tuple(binders), conds)
 
     def _check_var_name(self, b: S.Binder, ctx: _Ctx) -> None:
+        """A generator variable must be fresh and not a declared name."""
         if b.var in ctx.scope:
             _fail(b.pos, f"variable '{b.var}' is bound twice")
         if b.var in self.consts:
@@ -602,6 +619,7 @@ class _Resolver:
     # ------------------------------------------------------------------------- refs
 
     def _not_agent(self, ref: S.Ref, ctx: _Ctx) -> NoReturn:
+        """Report a reference that should name an agent and does not."""
         name = ref.name
         if name in ctx.scope:
             _fail(ref.pos, f"'{name}' is a generator variable, not an agent")
@@ -648,6 +666,7 @@ class _Resolver:
         return out
 
     def _arity_error(self, ref: S.Ref, what: str, want: int) -> NoReturn:
+        """Report a name used with the wrong number of indices."""
         got = len(ref.index or ())
         if want == 0:
             _fail(ref.pos, f"{what} '{ref.name}' takes no index")
@@ -658,6 +677,7 @@ class _Resolver:
         )
 
     def _range(self, r: S.RangeIdx, ctx: _Ctx) -> tuple[int, int]:
+        """The constant bounds of `lo..hi`; an empty range is an error."""
         lo = self._const_int(r.lo, ctx, "a range bound")
         hi = self._const_int(r.hi, ctx, "a range bound")
         if lo > hi:
@@ -734,6 +754,7 @@ class _Resolver:
         return [(coef, t)]
 
     def _name_term(self, ref: S.Ref, ctx: _Ctx) -> Term:
+        """A name used as a term: a value, or an agent's identity."""
         name = ref.name
         if name in ctx.scope:
             _fail(ref.pos, f"'{name}' is a generator variable, not a term")
@@ -779,6 +800,7 @@ class _Resolver:
         )
 
     def _call(self, e: S.Call, ctx: _Ctx) -> Term:
+        """A function application: built-in or declared, arity checked."""
         fn = e.fn
         arity = BUILTIN_ARITY.get(fn)
         if arity is None:
@@ -815,6 +837,7 @@ class _Resolver:
         return TApp(fn, tuple(self._term(a, ctx) for a in e.args), e.pos)
 
     def _sum(self, e: S.SumExpr, ctx: _Ctx) -> TSum:
+        """`sum(body for ...)`: the body in a scope extended by the sum's variables."""
         inner = _Ctx(dict(ctx.scope), ctx.hidden, ctx.checks, ctx.in_sum + 1)
         gen = self._gen(e.gen, inner)
         assert gen is not None
@@ -823,6 +846,7 @@ class _Resolver:
     # ------------------------------------------------------------------ declarations
 
     def _agent_stmt(self, k: int, st: S.AgentStmt) -> None:
+        """Declare the agents of one `agent` statement."""
         for j, ref in enumerate(st.items):
             if (k, j) in self.skip:
                 continue
@@ -872,6 +896,7 @@ class _Resolver:
         return tuple(dims)
 
     def _function_stmt(self, k: int, st: S.FunctionStmt) -> None:
+        """Declare the functions of one `function` statement."""
         for j, sig in enumerate(st.sigs):
             if (k, j) in self.skip:
                 continue
@@ -907,11 +932,14 @@ class _Resolver:
         return tuple(out)
 
     def _value_stmt(self, k: int, st: S.PublicStmt | S.ValueStmt | S.NoiseStmt) -> None:
+        """One `public`/`secret`/`random`/`key`/`noise` statement: one ValueDecl per name."""
         kind = (
             "public"
             if isinstance(st, S.PublicStmt)
             else ("noise" if isinstance(st, S.NoiseStmt) else st.kind)
         )
+        failed_before = set(self.failed_values)
+        self.failed_values.update(r.name for r in st.items)  # until an item resolves
         ctx0 = _Ctx()
         gen0 = self._gen(st.gen, ctx0)
         rng: tuple[int, int] | None = None
@@ -974,11 +1002,14 @@ class _Resolver:
                 )
                 self.values.append(decl)
                 self.value_scopes.append(ctx.scope)
+                if ref.name not in failed_before:
+                    self.failed_values.discard(ref.name)
             except _Fail as f:
                 if f.diag is not None:
                     self.diags.append(f.diag)
 
     def _shares_stmt(self, k: int, st: S.SharesStmt) -> None:
+        """One `shares` statement: a ValueDecl of kind share, its index `#k` bound last."""
         if (k, 0) in self.skip:
             return
         ref = st.target
@@ -1025,6 +1056,7 @@ class _Resolver:
         self.value_scopes.append(ctx.scope)
 
     def _keypair_stmt(self, k: int, st: S.KeypairStmt) -> None:
+        """One Keypair per agent of a `keypair` statement."""
         ctx0 = _Ctx()
         gen0 = self._gen(st.gen, ctx0)
         for ref in st.agents:
@@ -1035,6 +1067,7 @@ class _Resolver:
     # ------------------------------------------------------------------ messages
 
     def _collect_labels(self, stmts: tuple[S.Stmt, ...]) -> None:
+        """Number the message steps and map labels to them (labels must be unique)."""
         step = 0
         first: dict[str, Pos] = {}
         for st in stmts:
@@ -1056,6 +1089,7 @@ class _Resolver:
         self.n_steps = step
 
     def _message_stmt(self, k: int, st: S.MessageStmt, step: int) -> None:
+        """One message statement: one step."""
         ctx = _Ctx()
         gen = self._gen(st.gen, ctx)
         sender = self._agent_ref(st.sender, ctx)
@@ -1069,6 +1103,7 @@ class _Resolver:
     # --------------------------------------------------------------- adversaries
 
     def _collude_stmt(self, k: int, st: S.ColludeStmt) -> None:
+        """One `collude` statement: one group."""
         ctx = _Ctx()
         gen = self._gen(st.gen, ctx)
         # One group: the members over every binding (a range is a hidden binder).
@@ -1076,6 +1111,7 @@ class _Resolver:
         self.colludes.append(Collude(members, self._finish_gen(gen, ctx), st.pos))
 
     def _corrupt_stmt(self, k: int, st: S.CorruptStmt) -> None:
+        """One `corrupt` statement."""
         ctx = _Ctx()
         count = self._const_int(st.count, ctx, "the number of corrupt agents")
         if count < 0:
@@ -1108,6 +1144,7 @@ class _Resolver:
         self.corrupts.append(Corrupt(count, fam.name, lo, hi, with_, st.pos))
 
     def _eaves_stmt(self, k: int, st: S.EavesStmt) -> None:
+        """One `eavesdropper` statement."""
         ctx = _Ctx()
         gen = self._gen(st.gen, ctx)
         agent = self._agent_ref(st.agent, ctx)
@@ -1121,9 +1158,11 @@ class _Resolver:
     # ----------------------------------------------------------------- questions
 
     def _coalition(self, c: S.Coalition, ctx: _Ctx) -> tuple[AgentRef, ...]:
+        """The agents of a coalition."""
         return tuple(self._agent_ref(m, ctx) for m in c.members)
 
     def _after(self, a: S.After | None) -> int | None:
+        """The step an `after` clause names (labels resolved), or None."""
         if a is None:
             return None
         if a.label is not None:
@@ -1150,10 +1189,12 @@ class _Resolver:
         return n
 
     def _question_text(self, st: S.QueryStmt | S.AssertStmt, keyword: str) -> str:
+        """The question as written, after its keyword."""
         text = self.spec.source[st.span[0] : st.span[1]]
         return text[len(keyword) :].strip()
 
     def _query_stmt(self, k: int, st: S.QueryStmt) -> None:
+        """One `query` statement."""
         ctx = _Ctx()
         gen = self._gen(st.gen, ctx)
         coalition = self._coalition(st.coalition, ctx) if st.coalition is not None else None
@@ -1179,6 +1220,7 @@ class _Resolver:
         )
 
     def _assert_stmt(self, k: int, st: S.AssertStmt) -> None:
+        """One `assert` statement."""
         ctx = _Ctx()
         gen = self._gen(st.gen, ctx)
         coalition = self._coalition(st.coalition, ctx) if st.coalition is not None else None
@@ -1228,6 +1270,7 @@ class _Resolver:
         return True
 
     def _gen_is_empty(self, gen: Generator | None, env: Mapping[str, Interval | None]) -> bool:
+        """Whether some binder of `gen` has an empty range (then nothing is declared)."""
         if gen is None:
             return False
         return any((iv := env.get(b.var)) is not None and iv[0] > iv[1] for b in gen.binders)
@@ -1238,8 +1281,10 @@ class _Resolver:
         """For each value name: a box bounding its declared indices and, when the
         declarations are small, the exact set of declared indices."""
         fams: dict[str, tuple[list[Interval] | None, dict[tuple[int, ...], Pos] | None]] = {}
-        for decl, scope in zip(self.values, self.value_scopes, strict=False):
-            if not decl.index:
+        for name in self.failed_values:
+            fams[name] = (None, None)
+        for decl, scope in zip(self.values, self.value_scopes, strict=True):
+            if not decl.index or decl.name in self.failed_values:
                 continue
             box, inst = fams.get(decl.name, ([], {}))
             if self._gen_is_empty(decl.gen, scope):
@@ -1368,6 +1413,7 @@ class _Resolver:
 
 
 def show_ref(r: S.Ref) -> str:
+    """A name reference as written in canonical layout."""
     return S.show_expr(r)
 
 
