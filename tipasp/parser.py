@@ -299,7 +299,7 @@ class _NoLexer(Lexer):
         pass
 
     def lex(self, lexer_state: Any, parser_state: Any) -> Iterator[Any]:  # pragma: no cover
-        raise NotImplementedError("tipasp feeds tokens itself")
+        raise RuntimeError("tipasp drives the parse table itself; lark never lexes")
 
 
 class _NodeError(Exception):
@@ -656,9 +656,10 @@ class _Table:
     """lark's LALR(1) table for the grammar, recoded for a fast driver loop.
 
     `actions[state][terminal or rule name]` is `(True, next_state)` for a shift and
-    `(False, size, callback, rule_name)` for a reduction; `callback` is lark's
+    `(False, size, callback, rule_name, unit)` for a reduction; `callback` is lark's
     wrapper around the `_Builder` method for the rule (it drops `_` tokens and
-    inlines `?rule`s, exactly as lark's own parser would).
+    inlines `?rule`s, exactly as lark's own parser would), and `unit` marks a
+    `?rule` of one symbol, whose reduction just passes the child on.
     """
 
     def __init__(self) -> None:
