@@ -17,8 +17,7 @@ idempotent, and does not change the model the spec resolves to.
 from __future__ import annotations
 
 from . import syntax as S
-from .errors import SpecError
-from .parser import gc_paused, parse_recover
+from .parser import collected, gc_paused, parse_recover
 from .syntax import show_expr, show_gen
 
 
@@ -150,7 +149,7 @@ def _format(text: str, file: str) -> str:
         text = text[1:]
     result = parse_recover(text, file)
     if result.diagnostics:
-        raise SpecError(list(result.diagnostics), text)
+        raise collected(list(result.diagnostics), text)
     spec = result.spec
 
     starts: dict[int, int] = {}  # first line -> statement number

@@ -15,26 +15,24 @@ from dataclasses import replace
 from . import syntax as S
 from .errors import Diagnostic, SpecError
 from .model import Model, Pos
-from .parser import INT_MAX, gc_paused, parse_recover
+from .parser import INT_MAX, MAX_DIAGNOSTICS, collected, gc_paused, parse_recover
 from .resolve import resolve
 
-#: At most this many diagnostics are reported for one spec (binary garbage makes many).
-MAX_DIAGNOSTICS = 100
+__all__ = [
+    "COMMAND_LINE",
+    "MAX_DIAGNOSTICS",
+    "QUERY_FILE",
+    "load",
+    "load_text",
+    "load_text_with_query",
+    "load_with_query",
+    "parse_overrides",
+    "read_source",
+]
 
 COMMAND_LINE = "<command line>"
 
 _OVERRIDE_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([+-]?[0-9]+)\s*")
-
-
-def _capped(err: SpecError) -> SpecError:
-    """`err` with at most MAX_DIAGNOSTICS diagnostics (and a note on the rest)."""
-    diags = err.diagnostics
-    if len(diags) <= MAX_DIAGNOSTICS:
-        return err
-    rest = len(diags) - MAX_DIAGNOSTICS
-    kept = diags[:MAX_DIAGNOSTICS]
-    kept.append(Diagnostic(diags[MAX_DIAGNOSTICS].pos, f"too many errors: {rest} more not shown"))
-    return SpecError(kept, err.source)
 
 
 def load_text(
@@ -45,15 +43,12 @@ def load_text(
         text = text[1:]
     with gc_paused():
         result = parse_recover(text, file)
-        try:
-            return resolve(
-                result.spec,
-                overrides,
-                prior=result.diagnostics,
-                unparsed_names=result.unparsed_names,
-            )
-        except SpecError as e:
-            raise _capped(e) from None
+        return resolve(
+            result.spec,
+            overrides,
+            prior=result.diagnostics,
+            unparsed_names=result.unparsed_names,
+        )
 
 
 def read_source(path: str) -> str:
@@ -133,7 +128,7 @@ def load_text_with_query(
                 unparsed_names=spec_res.unparsed_names,
             )
         if q_res.diagnostics:
-            raise SpecError(list(q_res.diagnostics), q)
+            raise collected(list(q_res.diagnostics), q)
         stmts = q_res.spec.statements
         if len(stmts) != 1 or not isinstance(stmts[0], (S.QueryStmt, S.AssertStmt)):
             raise SpecError(
@@ -154,8 +149,8 @@ def load_text_with_query(
         except SpecError as e:
             mine = [d for d in e.diagnostics if d.pos.file != QUERY_FILE]
             if mine:
-                raise SpecError(mine, text) from None
-            raise SpecError(e.diagnostics, q) from None
+                raise collected(mine, text) from None
+            raise collected(e.diagnostics, q) from None
         return replace(model, source=text)
 
 

@@ -63,6 +63,7 @@ STATEMENT_KEYWORDS: frozenset[str] = frozenset(
 )
 
 INT_MAX = 2**31 - 1  # clingo integers are 32-bit signed
+MAX_DIAGNOSTICS = 100  # errors reported for one spec (binary garbage makes thousands)
 MAX_BRACKET_DEPTH = 64  # deeper nesting is refused (keeps every later pass shallow)
 MAX_EXPR_DEPTH = 150  # nesting of expression nodes (a flat `+` chain counts once)
 
@@ -945,6 +946,18 @@ def _syntax_diagnostic(stuck: _Stuck, toks: list[Tok], file: str) -> Diagnostic:
 # ------------------------------------------------------------------------------ driver
 
 
+def collected(diagnostics: list[Diagnostic], source: str | None) -> SpecError:
+    """One SpecError for `diagnostics`: in source order, at most MAX_DIAGNOSTICS of them
+    and a note on the rest. (Rendering is linear in the source per diagnostic, so
+    thousands of them would cost minutes for nothing anybody reads.)"""
+    diags = sorted(diagnostics, key=lambda d: (d.pos.line, d.pos.col))
+    if len(diags) > MAX_DIAGNOSTICS:
+        rest = len(diags) - MAX_DIAGNOSTICS
+        note = Diagnostic(diags[MAX_DIAGNOSTICS].pos, f"too many errors: {rest} more not shown")
+        diags = diags[:MAX_DIAGNOSTICS] + [note]
+    return SpecError(diags, source)
+
+
 @dataclass(frozen=True)
 class ParseResult:
     """What `parse_recover` found: the statements that parsed, every problem, and the
@@ -1015,5 +1028,5 @@ def parse(source: str, file: str = "<string>") -> S.Spec:
     """The syntax tree of `source`; raises SpecError listing every syntax error."""
     result = parse_recover(source, file)
     if result.diagnostics:
-        raise SpecError(list(result.diagnostics), source)
+        raise collected(list(result.diagnostics), source)
     return result.spec

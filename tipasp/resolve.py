@@ -16,12 +16,13 @@ million agents costs no more than a family of ten.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 
 from . import syntax as S
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic
 from .ground import bindings, c_div, c_mod, eval_index
 from .model import (
     BUILTIN_ARITY,
@@ -57,7 +58,7 @@ from .model import (
     TTuple,
     ValueDecl,
 )
-from .parser import INT_MAX
+from .parser import INT_MAX, collected
 
 #: Generators with at most this many bindings are checked exactly, by evaluation.
 SMALL_GENERATOR = 10_000
@@ -253,8 +254,8 @@ class _Resolver:
 
     # ------------------------------------------------------------------------ driver
 
-    def run(self) -> Model:
-        """Resolve the whole spec: the model, or SpecError with every problem."""
+    def run(self) -> Model | None:
+        """Resolve the whole spec: the model, or None with every problem in `diags`."""
         stmts = self.spec.statements
         self._register(stmts)
         self._constants(stmts)
@@ -290,7 +291,7 @@ class _Resolver:
                 self._guard(self._assert_stmt, k, st)
         self._run_checks()
         if self.diags:
-            raise SpecError(self.diags, self.spec.source)
+            return None
         return Model(
             file=self.file,
             source=self.spec.source,
@@ -342,7 +343,7 @@ class _Resolver:
                     Diagnostic(
                         Pos(self.file, 0, 0),
                         f"--set {name}={value}: the spec declares no constant '{name}'",
-                        _suggest(name, declared),
+                        self._hint(name, declared),
                     )
                 )
 
@@ -355,27 +356,15 @@ class _Resolver:
                     raise _Fail(None)
                 if ref.name == defining:
                     _fail(ref.pos, f"constant '{defining}' cannot be defined in terms of itself")
-                later = [
-                    s
-                    for s in self.spec.statements
-                    if isinstance(s, S.ConstStmt) and s.name == ref.name
-                ]
-                if later:
+                d = self.decls.get(ref.name)
+                if d is not None and d.category == "constant":
                     _fail(
                         ref.pos,
-                        f"constant '{ref.name}' is used before its definition "
-                        f"(line {later[0].pos.line})",
+                        f"constant '{ref.name}' is used before its definition (line {d.pos.line})",
                     )
-                d = self.decls.get(ref.name)
-                if d is not None and d.category != "constant":
+                if d is not None:
                     _fail(ref.pos, f"'{ref.name}' is {d.describe()}, not a constant")
-                if any(
-                    isinstance(s, (S.AgentStmt, S.ValueStmt, S.PublicStmt, S.NoiseStmt))
-                    and any(r.name == ref.name for r in s.items)
-                    for s in self.spec.statements
-                ):
-                    _fail(ref.pos, f"'{ref.name}' is not a constant")
-                _fail(ref.pos, f"unknown constant '{ref.name}'", _suggest(ref.name, self.consts))
+                _fail(ref.pos, f"unknown constant '{ref.name}'", self._hint(ref.name, self.consts))
         return self._const_int(e, _Ctx(), "a constant")
 
     def _names_in(self, e: S.Expr | S.RangeIdx) -> list[S.Ref]:
@@ -461,6 +450,13 @@ class _Resolver:
                     )
                 self.diags.append(Diagnostic(pos, message))
 
+    def _hint(self, name: str, *pools: Iterable[str]) -> str | None:
+        """'did you mean ...?' from the names in `pools`, unless so many errors were
+        found already that nobody reads more hints (looking is linear in the names)."""
+        if len(self.diags) >= 100:
+            return None
+        return _suggest(name, itertools.chain(*pools))
+
     def _declared_word(self, name: str) -> str | None:
         """What `name` is declared as (`a secret`), or None."""
         d = self.decls.get(name)
@@ -515,7 +511,7 @@ class _Resolver:
             _fail(e.pos, f"'{name}' is {word}, not an integer")
         if name in self.unparsed:
             raise _Fail(None)
-        hint = _suggest(name, list(ctx.scope) + list(self.consts))
+        hint = self._hint(name, ctx.scope, self.consts)
         if hint is None and len(name) <= 2 and name.islower():
             hint = f"bind it with a generator: for {name} in LO..HI"
         _fail(e.pos, f"unknown constant or variable '{name}'", hint)
@@ -630,7 +626,7 @@ class _Resolver:
             _fail(ref.pos, f"'{name}' is {d.describe()}, not an agent")
         if name in self.unparsed:
             raise _Fail(None)
-        _fail(ref.pos, f"undeclared agent '{name}'", _suggest(name, self.agents))
+        _fail(ref.pos, f"undeclared agent '{name}'", self._hint(name, self.agents))
 
     def _agent_ref(self, ref: S.Ref, ctx: _Ctx, allow_range: bool = False) -> AgentRef:
         """An agent (holder, sender, coalition member...); ranges become hidden binders."""
@@ -796,7 +792,7 @@ class _Resolver:
         _fail(
             ref.pos,
             f"undeclared name '{name}'",
-            _suggest(name, list(self.names) + list(self.agents)),
+            self._hint(name, self.names, self.agents),
         )
 
     def _call(self, e: S.Call, ctx: _Ctx) -> Term:
@@ -814,7 +810,7 @@ class _Resolver:
                 _fail(
                     e.pos,
                     f"unknown function '{fn}'",
-                    _suggest(fn, list(BUILTIN_ARITY) + list(self.functions))
+                    self._hint(fn, BUILTIN_ARITY, self.functions)
                     or f"declare it: function {fn}/{len(e.args)}",
                 )
             arity = decl.arity
@@ -974,7 +970,7 @@ class _Resolver:
                 _fail(
                     st.dist_pos,
                     f"unknown noise distribution '{st.dist}': use gaussian(sigma) or laplace(b)",
-                    _suggest(st.dist, ["gaussian", "laplace"]),
+                    self._hint(st.dist, ["gaussian", "laplace"]),
                 )
             scale = self._number(st.scale, "the noise scale")
             if scale <= 0:
@@ -1172,7 +1168,7 @@ class _Resolver:
                 _fail(
                     a.arg_pos,
                     f"unknown label '{a.label}'",
-                    _suggest(a.label, self.labels)
+                    self._hint(a.label, self.labels)
                     or ("no message has a label" if not self.labels else None),
                 )
             return self.labels[a.label]
@@ -1431,10 +1427,7 @@ def resolve(
     """
     prior = list(prior)
     r = _Resolver(spec, overrides, unparsed_names, bool(prior))
-    try:
-        model = r.run()
-    except SpecError as e:
-        raise SpecError(prior + list(e.diagnostics), spec.source) from None
-    if prior:
-        raise SpecError(prior, spec.source)
+    model = r.run()
+    if model is None or prior:
+        raise collected(prior + r.diags, spec.source)
     return model
