@@ -29,9 +29,9 @@ from .symbols import Decoder, encode
 from .terms import GTerm, Lin, Name, atoms
 
 AGENT_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing", "guessing",
-               "agents")
+               "senders", "agents")
 COALITION_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing",
-                   "guessing", "coalition")
+                   "guessing", "senders", "relevance", "coalition")
 
 
 def rule_text(name: str) -> str:
@@ -267,11 +267,12 @@ class Engine:
 
     def holders(self, target: clingo.Symbol) -> list[Name]:
         """Agents that hold `target` from the start."""
-        out = []
-        for sa in self.coalition.symbolic_atoms.by_signature("init", 3):
-            if sa.symbol.arguments[1] == target:
-                out.append(self._decoder.term(sa.symbol.arguments[0]))
-        return sorted(set(out))  # type: ignore[arg-type]
+        if not hasattr(self, "_holders"):
+            self._holders: dict[clingo.Symbol, list[Name]] = {}
+            for sa in self.coalition.symbolic_atoms.by_signature("tholder", 2):
+                t, a = sa.symbol.arguments
+                self._holders.setdefault(t, []).append(self._decoder.term(a))  # type: ignore
+        return sorted(set(self._holders.get(target, [])))
 
     def is_public(self, target: clingo.Symbol) -> bool:
         return any(

@@ -12,7 +12,7 @@ later stages can report problems in the `FILE:LINE:COL` form.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 # --------------------------------------------------------------------------- positions
 
@@ -58,7 +58,7 @@ class INeg:
     arg: IExpr
 
 
-IExpr = Union[IConst, IVar, IBin, INeg]
+IExpr = IConst | IVar | IBin | INeg
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ class TSum:
     gen: Generator
 
 
-Term = Union[TName, TAgent, TTuple, TApp, TLin, TSum]
+Term = TName | TAgent | TTuple | TApp | TLin | TSum
 
 BUILTIN_ARITY: dict[str, int] = {
     "enc": 2,

@@ -7,7 +7,6 @@ The engine decodes clingo's answer into these, proofs are made of them, and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True, order=True)
@@ -39,7 +38,7 @@ class Lin:
     parts: tuple[tuple[GTerm, int], ...]
 
 
-GTerm = Union[Name, App, Tup, Lin]
+GTerm = Name | App | Tup | Lin
 
 
 def lin(parts: dict[GTerm, int] | list[tuple[GTerm, int]]) -> GTerm:
