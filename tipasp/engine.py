@@ -149,11 +149,15 @@ class Engine:
 
     def unbuildable(self) -> list[tuple[int, Name, GTerm]]:
         """Messages whose sender cannot build them at their step: (step, sender, term)."""
-        if not self.model.messages:
-            return []
+        steps = sorted(
+            sa.symbol.arguments[0].number
+            for sa in self.coalition.symbolic_atoms.by_signature("needcheck", 1)
+        )
+        if not steps:
+            return []  # every sender holds what it sends, or can build it from that
         ctl = self._control(AGENT_RULES, [], [])
         bad: list[tuple[int, Name, GTerm]] = []
-        for s in range(1, self.last_step + 1):
+        for s in steps:
             self._set_after(ctl, s - 1)
             for s2 in range(1, self.last_step + 1):
                 ctl.assign_external(clingo.Function("chk", [clingo.Number(s2)]), s2 == s)
