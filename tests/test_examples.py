@@ -144,3 +144,21 @@ def test_secure_sum_with_seven_users_the_colluders_no_longer_hold_both_masks() -
     res = results("secure_sum.tip", N=7)
     who = by_line(res, "query who learns x[1]", "secure_sum.tip")
     assert learners(who) == []
+
+
+def test_every_proof_of_every_example_passes_the_independent_checker() -> None:
+    from tipasp import proofcheck
+    from tipasp.terms import show
+
+    checked = 0
+    for path in sorted(EXAMPLES.glob("*.tip")):
+        model = frontend.load(str(path))
+        for r in check_spec(model, Options()):
+            for p in r.get("_proofs") or []:
+                problems = proofcheck.check(p.to_json(), model, list(p.coalition),
+                                            show(p.target), after=r.get("after"))
+                assert problems == [], (path.name, r["line"], problems)
+                checked += 1
+            if r.get("answer") is True or (r["kind"] == "who_learns" and r["learners"]):
+                assert r.get("_proofs"), (path.name, r["line"])  # every yes has a proof
+    assert checked >= 25
