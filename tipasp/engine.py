@@ -223,7 +223,12 @@ class Engine:
             return True
         if isinstance(target, Lin) or _has_lin(know):
             rows, known = self._linear_view(know)
-            return linear.solve(rows, known, atoms(target)) is not None
+            comb = linear.solve(rows, known, atoms(target))
+            if comb is None:
+                return False
+            # the combination is the proof's last step
+            know.ders.setdefault(target, []).append(_numeric(comb, rows))
+            return True
         return False
 
     def who_learns(self, target: clingo.Symbol, after: int | None = None) -> list[Knowledge]:
