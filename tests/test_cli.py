@@ -195,7 +195,7 @@ def test_timeout_gives_exit_three(tmp_path) -> None:
         "u[i] -> server : enc(k[i], x[i]) for i in 1..N\nquery who learns x[1]\n"
     ))
     proc = subprocess.run([sys.executable, "-m", "tipasp.cli", "check", spec, "--timeout", "0.5"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 3
     assert "time limit" in proc.stderr
 
