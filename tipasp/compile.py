@@ -87,6 +87,16 @@ def atom(name: str, *args: ast.AST) -> ast.AST:
     return ast.Literal(LOC, ast.Sign.NoSign, ast.SymbolicAtom(fn(name, *args)))
 
 
+def in_range(var: ast.AST, lo: ast.AST, hi: ast.AST) -> ast.AST:
+    """The body literal `var = lo..hi` that binds a family index."""
+    interval = ast.Interval(LOC, lo, hi)
+    return ast.Literal(
+        LOC,
+        ast.Sign.NoSign,
+        ast.Comparison(var, [ast.Guard(ast.ComparisonOperator.Equal, interval)]),
+    )
+
+
 def rule(head: ast.AST, body: list[ast.AST]) -> ast.AST:
     return ast.Rule(LOC, head, list(body))
 
@@ -151,14 +161,7 @@ class Compiler:
         body = list(body)
         for b in gen.binders:
             var = self._fresh_var()
-            interval = ast.Interval(LOC, self.index(b.lo, env), self.index(b.hi, env))
-            body.append(
-                ast.Literal(
-                    LOC,
-                    ast.Sign.NoSign,
-                    ast.Comparison(var, [ast.Guard(ast.ComparisonOperator.Equal, interval)]),
-                )
-            )
+            body.append(in_range(var, self.index(b.lo, env), self.index(b.hi, env)))
             env[b.var] = var
         body.extend(self.cond(c, env) for c in gen.conds)
         return env, body
@@ -222,31 +225,15 @@ class Compiler:
         """All rules for the spec (declarations, messages, adversaries)."""
         m = self.model
         for a in m.agents:
-            env: Env = {}
             body: list[ast.AST] = []
             idx = []
             for lo, hi in a.dims:
                 var = self._fresh_var()
-                body.append(
-                    ast.Literal(
-                        LOC,
-                        ast.Sign.NoSign,
-                        ast.Comparison(
-                            var,
-                            [
-                                ast.Guard(
-                                    ast.ComparisonOperator.Equal,
-                                    ast.Interval(LOC, num(lo), num(hi)),
-                                )
-                            ],
-                        ),
-                    )
-                )
+                body.append(in_range(var, num(lo), num(hi)))
                 idx.append(var)
             me = fn("ag", string(a.name), tup(idx))
             self.emit(atom("agent", me), body)
             self.emit(atom("pubv", me, num(a.pos.line)), body)
-            del env
         for d in m.values:
             env, body = self.generator(d.gen, {}, [])
             me = fn("v", string(d.name), tup([self.index(i, env) for i in d.index]))
@@ -299,19 +286,7 @@ class Compiler:
         for ci, c in enumerate(m.corrupts, 1):
             self.emit(atom("corrupt", num(ci), num(c.count)), [])
             var = self._fresh_var()
-            rng = ast.Literal(
-                LOC,
-                ast.Sign.NoSign,
-                ast.Comparison(
-                    var,
-                    [
-                        ast.Guard(
-                            ast.ComparisonOperator.Equal,
-                            ast.Interval(LOC, num(c.lo), num(c.hi)),
-                        )
-                    ],
-                ),
-            )
+            rng = in_range(var, num(c.lo), num(c.hi))
             fam = fn("ag", string(c.family), tup([var]))
             self.emit(atom("cfam", num(ci), fam), [rng])
             self.emit(atom("cmember", num(ci), fam), [rng])

@@ -43,7 +43,7 @@ from typing import Literal
 
 import numpy as np
 
-from .linear import Coef, Row, _coef, _Eliminator, _without_gc
+from .linear import Coef, Row, _coef, _Eliminator, _without_gc, reachable_rows
 
 __all__ = ["Leakage", "delta_from_eps", "eps_from_mu", "leakage"]
 
@@ -233,7 +233,7 @@ def leakage(
     none = Leakage("none", 0.0, delta, 0.0, False)
     if not col[0]:
         return none
-    comp = _component(red, col, 0)
+    comp = reachable_rows(red, col, [0])
 
     # Project out the masks: eliminate on mask atoms only; the rows left over
     # (reduced) span the mask-free combinations of the component's rows.
@@ -259,30 +259,6 @@ def leakage(
         return Leakage("dp", eps_from_mu(mu, delta), delta, mu, False)
     eps = _composed_bound(eff, gauss_ids, lap_ids, sensitivity, delta)
     return Leakage("dp", eps, delta, None, True)
-
-
-def _component(red: list[dict[int, Coef]], col: list[list[int]], seed: int) -> list[int]:
-    """Row indices of the connected component of atom ``seed`` (breadth-first search).
-
-    The bipartite row--atom graph over unknown atoms; a plain search over incidence
-    lists is used instead of networkx because it only visits the target's component
-    (building a networkx graph of 10^5 users alone takes about a second).
-    """
-    seen_rows: set[int] = set()
-    seen = {seed}
-    stack = [seed]
-    while stack:
-        a = stack.pop()
-        for j in col[a]:
-            if j in seen_rows:
-                continue
-            seen_rows.add(j)
-            for b in red[j]:
-                if b not in seen:
-                    seen.add(b)
-                    stack.append(b)
-    return sorted(seen_rows)
-
 
 # ---------------------------------------------------------- weighted minimum-norm shifts
 

@@ -385,6 +385,34 @@ class _Eliminator:
 # --------------------------------------------------------------------- the system
 
 
+
+def reachable_rows(
+    rows: Sequence[Mapping[int, object]], col: Sequence[Sequence[int]], seeds: Iterable[int]
+) -> list[int]:
+    """Rows (ascending) reachable from the seed atoms in the bipartite row--atom graph.
+
+    `rows[j]` maps atom ids of row j to coefficients; `col[a]` lists the rows of atom a.
+    This is the connected-component decomposition of DESIGN.md, restricted to the
+    components that matter. It is a plain search over incidence lists rather than a
+    networkx call: for 10^5 masked users, building the networkx graph alone took
+    about 1.1 s of the 2 s budget (measured), while this search visits only the
+    components asked for, in linear time.
+    """
+    seen_rows: set[int] = set()
+    seen = set(seeds)
+    stack = list(seen)
+    while stack:
+        a = stack.pop()
+        for j in col[a]:
+            if j in seen_rows:
+                continue
+            seen_rows.add(j)
+            for b in rows[j]:
+                if b not in seen:
+                    seen.add(b)
+                    stack.append(b)
+    return sorted(seen_rows)
+
 class LinearSystem:
     """A coalition's linear view: observed rows and known atoms, indexed once.
 
@@ -430,30 +458,8 @@ class LinearSystem:
     # Decomposition --------------------------------------------------------------------
 
     def _component(self, seeds: Iterable[int]) -> list[int]:
-        """Rows (ascending) reachable from the seed atoms in the bipartite row--atom graph.
-
-        This is the connected-component decomposition of DESIGN.md, restricted to
-        the components that matter.  It is a plain breadth-first search over the
-        incidence lists built in ``__init__`` rather than a networkx call: for 10^5
-        masked users, building the networkx graph alone took about 1.1 s of the 2 s
-        budget (measured), while this search visits only the components asked for,
-        in linear time.
-        """
-        rows, col = self._rows, self._col
-        seen_rows: set[int] = set()
-        seen = set(seeds)
-        stack = list(seen)
-        while stack:
-            a = stack.pop()
-            for j in col[a]:
-                if j in seen_rows:
-                    continue
-                seen_rows.add(j)
-                for b in rows[j]:
-                    if b not in seen:
-                        seen.add(b)
-                        stack.append(b)
-        return sorted(seen_rows)
+        """Rows (ascending) reachable from the seed atoms: see `reachable_rows`."""
+        return reachable_rows(self._rows, self._col, seeds)
 
     # solve ---------------------------------------------------------------------------
 
