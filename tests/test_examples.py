@@ -162,3 +162,15 @@ def test_every_proof_of_every_example_passes_the_independent_checker() -> None:
             if r.get("answer") is True or (r["kind"] == "who_learns" and r["learners"]):
                 assert r.get("_proofs"), (path.name, r["line"])  # every yes has a proof
     assert checked >= 25
+
+
+def test_published_total_any_two_users_learn_the_third() -> None:
+    res = results("published_total.tip")
+    who = by_line(res, "query who learns x[3]", "published_total.tip")
+    assert who["holders"] == [["u[3]"]]
+    assert learners(who) == [["tally"], ["u[1]", "u[2]"]]
+    steps = who["learners"][1]["proof"]["steps"]
+    assert steps[-1]["rule"] == "linear" and steps[-1]["coefficients"] == [1, -1, -1]
+    alone = by_line(res, "query u[1] learns x[3]", "published_total.tip")
+    assert alone["answer"] is False
+    assert assertions(res) == {"{u[1], u[2]} learns x[3]": True}
