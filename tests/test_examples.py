@@ -174,3 +174,19 @@ def test_published_total_any_two_users_learn_the_third() -> None:
     alone = by_line(res, "query u[1] learns x[3]", "published_total.tip")
     assert alone["answer"] is False
     assert assertions(res) == {"{u[1], u[2]} learns x[3]": True}
+
+
+def test_who_learns_finds_learners_that_need_a_longer_elimination(tmp_path) -> None:
+    # peeling over base knowledge cannot see it (m is only derived), the exact
+    # linear completion of the search does: x1 = (x1 + m) - (m + x2) + x2
+    spec = tmp_path / "elim.tip"
+    spec.write_text(
+        "agent server, a, b\nsecret x1 @ a\nsecret x2 @ b\nrandom m @ a, b\n"
+        "a -> server : x1 + m\nb -> server : m + x2\nb -> server : x2\n"
+        "query who learns x1\n"
+    )
+    (who,) = check_spec(frontend.load(str(spec)), Options())
+    assert learners(who) == [["server"]]
+    assert who["complete"] is True
+    last = who["learners"][0]["proof"]["steps"][-1]
+    assert last["rule"] == "linear" and last["term"] == "x1"

@@ -7,6 +7,7 @@ stripped before JSON output) so that renderers and the proof checker can use the
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ from .model import Assertion, Model, Query, ValueDecl
 from .proof import Proof
 from .prover import prove
 from .terms import GTerm, Lin, Name, atoms, show, subterms
+
+MAX_SCENARIO = 12  # agents in one scenario that the linear completion examines
+MAX_ORACLE_CALLS = 512  # exact checks that one `who learns` may spend on it
 
 
 @dataclass(frozen=True)
@@ -138,15 +142,95 @@ class Answerer:
         public = self.engine.is_public(inst.symbol)
         learners = []
         proofs = []
+        complete = True
         if not public:
-            for know in self.engine.who_learns(inst.symbol, after):
+            found = self.engine.who_learns(inst.symbol, after)
+            linrel = self.engine.static_atoms_set("linrel", 1)
+            if clingo.Function("linrel", [inst.symbol]) in linrel:
+                found, complete = self._linear_completion(inst, after, found, set(holders))
+            for know in found:
                 p = self.proof(know, inst.target)
                 learners.append({"coalition": [show(a) for a in know.members],
                                  "proof": p.to_json() if p else None})
                 if p:
                     proofs.append(p)
         return {"holders": [[show(h)] for h in holders], "public": public,
-                "learners": learners, "_proofs": proofs}
+                "learners": learners, "complete": complete, "_proofs": proofs}
+
+    def _linear_completion(
+        self, inst: Instance, after: int | None, found: list[Knowledge], holders: set[Name]
+    ) -> tuple[list[Knowledge], bool]:
+        """Complete the coalition search numerically for a target in linear observations.
+
+        The ASP search peels linear terms over base knowledge only; a coalition that
+        needs a longer elimination would be missed. Here each small scenario of the
+        threat model is decided exactly: a set that does not learn the target rules
+        out all its subsets (knowledge is monotone in the coalition), so only subsets
+        of learning sets are examined. Returns the learners and whether the search
+        was exhaustive (False when a scenario was too large to examine).
+        """
+        eng = self.engine
+        learners: list[Knowledge] = list(found)
+        sets = [frozenset(k.members) for k in learners]
+        budget = [MAX_ORACLE_CALLS]
+        complete = True
+
+        def covered(s: frozenset[Name]) -> bool:
+            return any(m <= s for m in sets)
+
+        def check(s: frozenset[Name]) -> Knowledge | None:
+            budget[0] -= 1
+            know = eng.knowledge(tuple(sorted(s)), after)
+            return know if eng.determined(know, inst.target) else None
+
+        def explore(universe: frozenset[Name]) -> bool:
+            """Add every minimal learner inside `universe`; False if it was too large."""
+            universe = universe - holders
+            if not universe or covered(universe) and len(universe) == 1:
+                return True
+            if len(universe) > MAX_SCENARIO or budget[0] <= 0:
+                return False
+            whole = check(universe)
+            if whole is None:
+                return True
+            if len(universe) == 1:
+                learners.append(whole)
+                sets.append(universe)
+                return True
+            for size in range(1, len(universe) + 1):
+                for combo in itertools.combinations(sorted(universe), size):
+                    s = frozenset(combo)
+                    if covered(s):
+                        continue
+                    if budget[0] <= 0:
+                        return False
+                    know = check(s)
+                    if know is not None:
+                        learners.append(know)
+                        sets.append(s)
+            return True
+
+        dec = eng.decode
+        for sym in eng.static_atoms("linseer", 1):
+            a = dec(sym.arguments[0])
+            if a not in holders and not covered(frozenset([a])):
+                complete &= explore(frozenset([a]))  # type: ignore[list-item]
+        groups: dict[int, set[Name]] = {}
+        for sym in eng.static_atoms("member", 2):
+            groups.setdefault(sym.arguments[0].number, set()).add(dec(sym.arguments[1]))
+        for members in groups.values():
+            complete &= explore(frozenset(members))
+        for c in self.model.corrupts:
+            fixed = frozenset(ground.agent(a, {}) for a in c.with_)
+            fam = [Name(c.family, (i,)) for i in range(c.lo, min(c.hi, c.lo + MAX_SCENARIO) + 1)]
+            if c.hi - c.lo + 1 > MAX_SCENARIO:
+                complete = False
+                continue
+            k = min(c.count, len(fam))
+            for pick in itertools.combinations(fam, k):
+                complete &= explore(fixed | frozenset(pick))
+        learners.sort(key=lambda kn: (len(kn.members), kn.members))
+        return learners, complete
 
     def _assert(self, inst: Instance, base: dict[str, Any]) -> dict[str, Any]:
         q = inst.question

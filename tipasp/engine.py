@@ -283,6 +283,13 @@ class Engine:
                 self._holders.setdefault(t, []).append(self._decoder.term(a))  # type: ignore
         return sorted(set(self._holders.get(target, [])))
 
+    def static_atoms_set(self, name: str, arity: int) -> set[clingo.Symbol]:
+        return set(self.static_atoms(name, arity))
+
+    def static_atoms(self, name: str, arity: int) -> list[clingo.Symbol]:
+        """The atoms of a predicate that grounding decided (static facts)."""
+        return [sa.symbol for sa in self.coalition.symbolic_atoms.by_signature(name, arity)]
+
     def is_public(self, target: clingo.Symbol) -> bool:
         return any(
             sa.symbol.arguments[0] == target

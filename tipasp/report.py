@@ -102,6 +102,9 @@ def render_text(results: list[dict[str, Any]]) -> str:
             out.append(f"  holders: {holders}")
             if not r["learners"]:
                 out.append("  learners: none")
+            if not r.get("complete", True):
+                out.append("  note: a scenario of the threat model was too large for the exact "
+                           "linear search; coalitions that need a long elimination may be missing")
             for lr in r["learners"]:
                 p = proofs_by_coal.get(tuple(lr["coalition"]))
                 if p is not None:
