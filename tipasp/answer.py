@@ -139,7 +139,10 @@ class Answerer:
 
     def _who(self, inst: Instance, after: int | None) -> dict[str, Any]:
         holders = self.engine.holders(inst.symbol)
-        public = self.engine.is_public(inst.symbol)
+        # public: declared public, or derivable from public terms alone
+        public = self.engine.is_public(inst.symbol) or self.engine.determined(
+            self.engine.knowledge((), after), inst.target
+        )
         learners = []
         proofs = []
         complete = True
