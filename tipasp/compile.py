@@ -39,6 +39,7 @@ from .model import (
     TSum,
     TTuple,
 )
+from .static import trivially_built
 
 _POS = ast.Position("<tipasp>", 1, 1)
 LOC = ast.Location(_POS, _POS)
@@ -264,6 +265,8 @@ class Compiler:
             t = self.term(msg.term, env, body)
             to = fn("all") if msg.receiver is None else self.agent(msg.receiver, env)
             self.emit(atom("step", num(msg.step)), [])
+            if trivially_built(self.model, msg):
+                self.emit(atom("trivial", num(msg.step)), [])
             self.emit(atom("u", t), body)
             self.emit(
                 atom("msg", num(msg.step), self.agent(msg.sender, env), to, t, num(msg.pos.line)),
