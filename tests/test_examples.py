@@ -190,3 +190,15 @@ def test_who_learns_finds_learners_that_need_a_longer_elimination(tmp_path) -> N
     assert who["complete"] is True
     last = who["learners"][0]["proof"]["steps"][-1]
     assert last["rule"] == "linear" and last["term"] == "x1"
+
+
+def test_shares_numbered_from_zero_count_too(tmp_path) -> None:
+    spec = tmp_path / "zero.tip"
+    spec.write_text(
+        "agent dealer, a, b\nsecret v @ dealer\n"
+        "shares t[0..2] of v threshold 2 @ dealer\n"
+        "dealer -> a : t[0]\ndealer -> b : t[2]\ncollude a, b\nquery who learns v\n"
+    )
+    (who,) = check_spec(frontend.load(str(spec)), Options())
+    assert learners(who) == [["a", "b"]]
+    assert who["learners"][0]["proof"]["steps"][-1]["rule"] == "reconstruct"
