@@ -207,3 +207,15 @@ def test_version_and_help(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["check", "--help"])
     assert "examples:" in capsys.readouterr().out
+
+
+def test_an_internal_error_exits_three_without_a_traceback(capsys, monkeypatch) -> None:
+    import tipasp.report
+
+    def boom(*_a, **_k):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(tipasp.report, "check_spec", boom)
+    code, _, err = run(capsys, "check", str(EXAMPLES / "secure_sum.tip"))
+    assert code == 3
+    assert "internal error: RuntimeError: simulated bug" in err and "Traceback" not in err

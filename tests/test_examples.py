@@ -202,3 +202,51 @@ def test_shares_numbered_from_zero_count_too(tmp_path) -> None:
     (who,) = check_spec(frontend.load(str(spec)), Options())
     assert learners(who) == [["a", "b"]]
     assert who["learners"][0]["proof"]["steps"][-1]["rule"] == "reconstruct"
+
+
+LINEAR_KEY_CHAIN = """agent owner, s1, s2, s3
+key k @ owner
+random r1 @ owner
+random r2 @ owner
+secret doc @ owner
+owner -> s1 : k + r1
+owner -> s2 : r1 + r2
+owner -> s3 : r2
+owner -> s1 : enc(k, doc)
+collude s1, s2, s3
+query who learns doc
+assert nobody learns doc
+"""
+
+
+def test_who_learns_finds_a_key_recovered_by_linear_elimination(tmp_path) -> None:
+    spec = tmp_path / "kc.tip"
+    spec.write_text(LINEAR_KEY_CHAIN)
+    who, nobody = check_spec(frontend.load(str(spec)), Options())
+    assert learners(who) == [["s1", "s2", "s3"]]
+    assert nobody["holds"] is False
+    assert check_spec(frontend.load(str(spec)), Options(max_coalition=2))[0]["learners"] == []
+
+
+def test_who_learns_lists_only_minimal_coalitions(tmp_path) -> None:
+    spec = tmp_path / "nonmin.tip"
+    spec.write_text(
+        "agent client, s1, s2, y\nsecret q @ client\nrandom r @ client, y\n"
+        "random t @ client, s2\nclient -> s1 : q + r + t\nclient -> s2 : r + t\n"
+        "collude s1, s2, y\nquery who learns q\n"
+    )
+    (who,) = check_spec(frontend.load(str(spec)), Options())
+    assert learners(who) == [["s1", "s2"]]
+
+
+def test_leakage_of_a_combination_is_a_clear_spec_error(tmp_path) -> None:
+    import pytest
+
+    from tipasp.errors import SpecError
+
+    spec = tmp_path / "leak.tip"
+    spec.write_text("agent a, b\nsecret x @ a\nsecret y @ a\nnoise e ~ gaussian(1.0) @ a\n"
+                    "a -> b : x + y + e\nquery leakage of x + y to b\n")
+    with pytest.raises(SpecError) as err:
+        check_spec(frontend.load(str(spec)), Options())
+    assert "leak.tip:6:1: error: leakage is measured for one declared value" in err.value.render()

@@ -16,6 +16,7 @@ import clingo
 
 from . import ground
 from .engine import Engine, Knowledge
+from .errors import Diagnostic, SpecError
 from .model import Assertion, Model, Query, ValueDecl
 from .proof import Proof
 from .prover import prove
@@ -23,6 +24,7 @@ from .terms import GTerm, Lin, Name, atoms, show, subterms
 
 MAX_SCENARIO = 12  # agents in one scenario that the linear completion examines
 MAX_ORACLE_CALLS = 512  # exact checks that one `who learns` may spend on it
+MAX_SINGLES = 64  # single agents the linear completion decides one by one
 
 
 @dataclass(frozen=True)
@@ -191,16 +193,17 @@ class Answerer:
             universe = universe - holders
             if not universe or covered(universe) and len(universe) == 1:
                 return True
+            limit = self.options.max_coalition
             if len(universe) > MAX_SCENARIO or budget[0] <= 0:
                 return False
             whole = check(universe)
             if whole is None:
                 return True
-            if len(universe) == 1:
+            if len(universe) == 1 and (limit is None or limit >= 1):
                 learners.append(whole)
                 sets.append(universe)
                 return True
-            for size in range(1, len(universe) + 1):
+            for size in range(1, min(len(universe), limit or len(universe)) + 1):
                 for combo in itertools.combinations(sorted(universe), size):
                     s = frozenset(combo)
                     if covered(s):
@@ -214,9 +217,12 @@ class Answerer:
             return True
 
         dec = eng.decode
-        for sym in eng.static_atoms("linseer", 1):
-            a = dec(sym.arguments[0])
-            if a not in holders and not covered(frozenset([a])):
+        singles = [dec(sym.arguments[0]) for sym in eng.static_atoms("cand", 1)]
+        if len(singles) > MAX_SINGLES:
+            complete = False  # too many agents to decide one by one
+            singles = []
+        for a in singles:
+            if a not in holders and not covered(frozenset([a])):  # type: ignore[list-item]
                 complete &= explore(frozenset([a]))  # type: ignore[list-item]
         groups: dict[int, set[Name]] = {}
         for sym in eng.static_atoms("member", 2):
@@ -232,8 +238,11 @@ class Answerer:
             k = min(c.count, len(fam))
             for pick in itertools.combinations(fam, k):
                 complete &= explore(fixed | frozenset(pick))
-        learners.sort(key=lambda kn: (len(kn.members), kn.members))
-        return learners, complete
+        # a learner found by peeling may contain one found by exact elimination
+        minimal = [k for k in learners
+                   if not any(frozenset(o.members) < frozenset(k.members) for o in learners)]
+        minimal.sort(key=lambda kn: (len(kn.members), kn.members))
+        return minimal, complete
 
     def _assert(self, inst: Instance, base: dict[str, Any]) -> dict[str, Any]:
         q = inst.question
@@ -278,8 +287,14 @@ class Answerer:
         from . import dp
 
         assert inst.coalition is not None
-        know = self.engine.knowledge(inst.coalition, inst.question.after)
         target = inst.target
+        if not isinstance(target, Name) or target.base not in self.decls:
+            q = inst.question
+            raise SpecError(Diagnostic(
+                q.pos, f"leakage is measured for one declared value, not {show(target)}",
+                "ask for each value on its own, e.g. `query leakage of x to server`",
+            ), self.model.source)
+        know = self.engine.knowledge(inst.coalition, inst.question.after)
         if self.engine.determined(know, target):
             return {"exact": True, "none": False, "epsilon": None, "delta": delta, "mu": None,
                     "bound": False}

@@ -107,6 +107,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     except KeyboardInterrupt:
         return 130
+    except Exception as err:  # a bug in tipasp, never the user's fault
+        sys.stderr.write(
+            f"tipasp: internal error: {type(err).__name__}: {err}\n"
+            "This is a bug in tipasp; please report it with the spec. "
+            "Set TIPASP_DEBUG=1 for the traceback.\n"
+        )
+        if os.environ.get("TIPASP_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        return 3
 
 
 def _load(args: argparse.Namespace, extra: str | None = None):
@@ -157,7 +168,7 @@ def _explain(args: argparse.Namespace) -> int:
     results = check_spec(only, _options(args))
     if args.format == "json":
         sys.stdout.write(json.dumps([_public(r) for r in results], indent=2) + "\n")
-        return 0
+        return 1 if any(r["kind"] == "assert" and not r["holds"] for r in results) else 0
     chunks = []
     for r in results:
         proofs = r.get("_proofs") or []
@@ -172,7 +183,8 @@ def _explain(args: argparse.Namespace) -> int:
             else:
                 chunks.append(render.text(p))
     sys.stdout.write("\n".join(c.rstrip("\n") for c in chunks) + "\n")
-    return 0
+    failed = any(r["kind"] == "assert" and not r["holds"] for r in results)
+    return 1 if failed else 0
 
 
 def _public(r: dict[str, Any]) -> dict[str, Any]:

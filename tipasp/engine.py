@@ -26,7 +26,7 @@ from . import linear
 from .compile import Compiler, symbol_of
 from .model import Model
 from .symbols import Decoder, encode
-from .terms import GTerm, Lin, Name, atoms
+from .terms import GTerm, Lin, Name, atoms, sort_key
 
 AGENT_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing", "guessing",
                "senders", "agents")
@@ -103,7 +103,7 @@ class Engine:
     def _control(
         self, rules: Iterable[str], extra: list[ast.AST], args: list[str]
     ) -> clingo.Control:
-        ctl = clingo.Control(args + ["--warn=none"])
+        ctl = clingo.Control(args + ["--warn=none"], logger=_quiet)
         for r in rules:
             ctl.add("base", [], rule_text(r))
         with ast.ProgramBuilder(ctl) as b:
@@ -270,8 +270,8 @@ class Engine:
             for m in h:
                 gifts = [self._decoder.term(s.arguments[0]) for s in m.symbols(shown=True)
                          if s.name == "gift"]
-                sets.append(tuple(sorted(gifts, key=str)))
-        sets.sort(key=len)
+                sets.append(tuple(sorted(gifts, key=sort_key)))
+        sets.sort(key=lambda s: (len(s), [sort_key(g) for g in s]))
         return sets
 
     def holders(self, target: clingo.Symbol) -> list[Name]:
@@ -345,6 +345,11 @@ class Engine:
         rows = [dict(t.parts) for t in know.ders if isinstance(t, Lin)]
         known = {t for t in know.ders if not isinstance(t, Lin)} | set(know.public)
         return rows, known
+
+
+def _quiet(code: clingo.MessageCode, message: str) -> None:
+    """Drop clingo's messages (e.g. "domRec ignored: No domain atoms found."): tipasp
+    reports what matters itself."""
 
 
 def _fact(name: str, *args: clingo.Symbol) -> ast.AST:

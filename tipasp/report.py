@@ -128,11 +128,15 @@ def render_text(results: list[dict[str, Any]]) -> str:
             if ce and r.get("_proofs"):
                 out.append("  counterexample:")
                 out.append(_indent(render.text(r["_proofs"][0]), 4))
+            elif ce and "coalition" in ce:
+                out.append(f"  counterexample: {_coal(ce['coalition'])} learns {r['target']}")
             elif ce and "epsilon" in ce:
                 out.append(f"  actual: {_leak(ce)}")
             if r.get("why_not"):
                 out.append(f"  why not: {r['why_not']}")
         out.append("")
+    if not results:
+        out.append("no queries or assertions")
     return "\n".join(out)
 
 
