@@ -225,6 +225,7 @@ class Compiler:
     def compile(self) -> list[ast.AST]:
         """All rules for the spec (declarations, messages, adversaries)."""
         m = self.model
+        self._named = agents_in_terms(m)
         for a in m.agents:
             body: list[ast.AST] = []
             idx = []
@@ -234,7 +235,8 @@ class Compiler:
                 idx.append(var)
             me = fn("ag", string(a.name), tup(idx))
             self.emit(atom("agent", me), body)
-            self.emit(atom("pubv", me, num(a.pos.line)), body)
+            if a.name in self._named:  # agent names are public, where terms use them
+                self.emit(atom("pubv", me, num(a.pos.line)), body)
         for d in m.values:
             env, body = self.generator(d.gen, {}, [])
             me = fn("v", string(d.name), tup([self.index(i, env) for i in d.index]))
@@ -243,7 +245,6 @@ class Compiler:
                 self.emit(atom("pubv", me, line), body)
             for h in d.holders:
                 self.emit(atom("init", self.agent(h, env), me, line), body)
-            self.emit(atom("vkind", me, fn(d.kind)), body)
             if d.range is not None:
                 lo, hi = d.range
                 if hi - lo + 1 < 2**self.guess_bits:
@@ -307,6 +308,36 @@ class Compiler:
         self.emit(atom("target", me), [])
         self.emit(atom("u", me), [])
         return me
+
+
+def agents_in_terms(model: Model) -> set[str]:
+    """Names of the agent families that some term of the spec mentions (as `a` or
+    in pk/sk): only their names need to be public terms."""
+    out: set[str] = set()
+
+    def walk(t: Term) -> None:
+        if isinstance(t, TAgent):
+            out.add(t.agent.name)
+        elif isinstance(t, TTuple):
+            for p in t.parts:
+                walk(p)
+        elif isinstance(t, TApp):
+            for a in t.args:
+                walk(a)
+        elif isinstance(t, TLin):
+            for _, p in t.parts:
+                walk(p)
+        elif isinstance(t, TSum):
+            walk(t.body)
+
+    for msg in model.messages:
+        walk(msg.term)
+    for q in model.questions:
+        walk(q.target)
+    for d in model.values:
+        if d.shares is not None:
+            walk(d.shares.of)
+    return out
 
 
 def symbol_of(t: ast.AST) -> clingo.Symbol:
