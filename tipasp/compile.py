@@ -251,7 +251,6 @@ class Compiler:
                     self.emit(atom("weak", me), body)
             if d.shares is not None:
                 of = self.term(d.shares.of, env, body)
-                self.emit(atom("u", of), body)
                 self.emit(
                     atom("share", me, of, env["#k"], num(d.shares.threshold)), body
                 )
@@ -268,7 +267,6 @@ class Compiler:
             self.emit(atom("step", num(msg.step)), [])
             if trivially_built(self.model, msg):
                 self.emit(atom("trivial", num(msg.step)), [])
-            self.emit(atom("u", t), body)
             self.emit(
                 atom("msg", num(msg.step), self.agent(msg.sender, env), to, t, num(msg.pos.line)),
                 body,
@@ -306,7 +304,6 @@ class Compiler:
         env: Env = {k: num(v) for k, v in binding.items()}
         me = self.term(t, env, [])
         self.emit(atom("target", me), [])
-        self.emit(atom("u", me), [])
         return me
 
 
