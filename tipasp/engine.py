@@ -24,7 +24,7 @@ from clingo import ast
 
 from . import linear
 from .compile import Compiler, symbol_of
-from .model import Model
+from .model import Model, Term
 from .symbols import Decoder, encode
 from .terms import GTerm, Lin, Name, atoms, sort_key
 
@@ -86,12 +86,17 @@ class Engine:
         self._assigned: dict[clingo.Symbol, bool] = {}
         self._pending_targets: list[ast.AST] = []
         self._compiler = Compiler(model, guess_bits)
+        # compile() returns the compiler's own list, which later target() calls extend:
+        # the spec's rules are its first _n_spec_rules entries.
         self._spec_rules = self._compiler.compile()
         self._n_spec_rules = len(self._spec_rules)
+        self._dec: Decoder | None = None
+        self._pub: dict[GTerm, int] = {}
+        self._holders: dict[clingo.Symbol, list[Name]] | None = None
 
     # ------------------------------------------------------------ set-up
 
-    def add_target(self, t, binding: dict[str, int]) -> clingo.Symbol:
+    def add_target(self, t: Term, binding: dict[str, int]) -> clingo.Symbol:
         """Register a query target before grounding; returns its symbol."""
         if self._coal is not None:
             raise RuntimeError("targets must be added before the first question")
@@ -156,7 +161,8 @@ class Engine:
         if not steps:
             return []  # every sender holds what it sends, or can build it from that
         ctl = self._control(AGENT_RULES, [], [])
-        bad: list[tuple[int, Name, GTerm]] = []
+        dec = Decoder(_lc_from(ctl))
+        bad: list[tuple[int, Name, clingo.Symbol]] = []
         for s in steps:
             self._set_after(ctl, s - 1)
             for s2 in range(1, self.last_step + 1):
@@ -166,8 +172,6 @@ class Engine:
                 for m in h:
                     found = list(m.symbols(shown=True))
                     break
-            lc = _lc_from(ctl)
-            dec = Decoder(lc)
             for sym in found:
                 step, sender, t = sym.arguments
                 bad.append((step.number, dec.term(sender), t))  # type: ignore[arg-type]
@@ -175,8 +179,7 @@ class Engine:
         out = []
         for step, sender, tsym in bad:
             know = self.knowledge((sender,), step - 1)
-            dec = self._decoder
-            term = dec.term(tsym)
+            term = self._decoder.term(tsym)
             if not self.determined(know, term):
                 out.append((step, sender, term))
         return out
@@ -276,8 +279,8 @@ class Engine:
 
     def holders(self, target: clingo.Symbol) -> list[Name]:
         """Agents that hold `target` from the start."""
-        if not hasattr(self, "_holders"):
-            self._holders: dict[clingo.Symbol, list[Name]] = {}
+        if self._holders is None:
+            self._holders = {}
             for sa in self.coalition.symbolic_atoms.by_signature("tholder", 2):
                 t, a = sa.symbol.arguments
                 self._holders.setdefault(t, []).append(self._decoder.term(a))  # type: ignore
@@ -303,10 +306,10 @@ class Engine:
 
     @property
     def _decoder(self) -> Decoder:
-        if not hasattr(self, "_dec"):
+        """The decoder of the coalition program (built once, with the public terms)."""
+        if self._dec is None:
             self._dec = Decoder(_lc_from(self.coalition))
-            self._pub = {}
-            for sa in self.coalition.symbolic_atoms.by_signature("pubv", 2):
+            for sa in self.coalition.symbolic_atoms.by_signature("pubrel", 2):
                 t, line = sa.symbol.arguments
                 self._pub[self._dec.term(t)] = line.number
         return self._dec
