@@ -296,7 +296,7 @@ class Engine:
     def is_public(self, target: clingo.Symbol) -> bool:
         return any(
             sa.symbol.arguments[0] == target
-            for sa in self.coalition.symbolic_atoms.by_signature("pubv", 2)
+            for sa in self.coalition.symbolic_atoms.by_signature("pubrel", 2)
         )
 
     def decode(self, s: clingo.Symbol) -> GTerm:
@@ -308,7 +308,7 @@ class Engine:
     def _decoder(self) -> Decoder:
         """The decoder of the coalition program (built once, with the public terms)."""
         if self._dec is None:
-            self._dec = Decoder(_lc_from(self.coalition))
+            self._dec = Decoder(_lc_from(self.coalition, "lcrel"))
             for sa in self.coalition.symbolic_atoms.by_signature("pubrel", 2):
                 t, line = sa.symbol.arguments
                 self._pub[self._dec.term(t)] = line.number
@@ -366,10 +366,13 @@ def _fact(name: str, *args: clingo.Symbol) -> ast.AST:
     return ast.Rule(LOC, head, [])
 
 
-def _lc_from(ctl: clingo.Control) -> dict[clingo.Symbol, dict[clingo.Symbol, int]]:
+Coefs = dict[clingo.Symbol, dict[clingo.Symbol, int]]
+
+
+def _lc_from(ctl: clingo.Control, name: str = "lc") -> Coefs:
     """The linear coefficient table, read from the grounded program's facts."""
-    out: dict[clingo.Symbol, dict[clingo.Symbol, int]] = {}
-    for sa in ctl.symbolic_atoms.by_signature("lc", 3):
+    out: Coefs = {}
+    for sa in ctl.symbolic_atoms.by_signature(name, 3):
         lsym, a, c = sa.symbol.arguments
         out.setdefault(lsym, {})[a] = c.number
     return out
