@@ -41,12 +41,13 @@ def test_trivially_built_says_yes_only_when_every_instance_is_held(message: str,
     assert trivially_built(model, msg) is expected
 
 
-def test_engine_still_rejects_what_the_static_check_leaves_to_clingo() -> None:
+@pytest.mark.parametrize("n", [4, 40])  # few instances: coalition program; many: agents program
+def test_engine_still_rejects_what_the_static_check_leaves_to_clingo(n: int) -> None:
     from tipasp.answer import Options
     from tipasp.errors import SpecError
     from tipasp.report import check_spec
 
-    model = frontend.load_text(HEAD + "server -> u[i] : x[i] for i in 1..N\n", "t.tip")
+    model = frontend.load_text(HEAD + "server -> u[i] : x[i] for i in 1..N\n", "t.tip", {"N": n})
     with pytest.raises(SpecError) as err:
         check_spec(model, Options())
     assert "server cannot send x[1] at step 1" in err.value.render()

@@ -30,6 +30,7 @@ from .terms import GTerm, Lin, Name, atoms, sort_key
 
 AGENT_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing", "guessing",
                "senders", "agents")
+FEW_HARD = 32  # message instances checked one by one rather than by the agents program
 COALITION_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing",
                    "guessing", "senders", "relevance", "coalition")
 
@@ -160,6 +161,18 @@ class Engine:
         )
         if not steps:
             return []  # every sender holds what it sends, or can build it from that
+        hard = self.static_atoms("hard", 3)
+        if len(hard) <= FEW_HARD:
+            # a few instances: ask the coalition program about each sender directly
+            out = []
+            for sym in hard:
+                step, sender_sym, tsym = sym.arguments
+                sender = self._decoder.term(sender_sym)
+                term = self._decoder.term(tsym)
+                know = self.knowledge((sender,), step.number - 1)  # type: ignore[arg-type]
+                if not self.determined(know, term):
+                    out.append((step.number, sender, term))
+            return sorted(out, key=lambda x: (x[0], sort_key(x[1])))  # type: ignore[arg-type]
         ctl = self._control(AGENT_RULES, [], [])
         dec = Decoder(_lc_from(ctl))
         bad: list[tuple[int, Name, clingo.Symbol]] = []
