@@ -219,3 +219,16 @@ def test_an_internal_error_exits_three_without_a_traceback(capsys, monkeypatch) 
     code, _, err = run(capsys, "check", str(EXAMPLES / "secure_sum.tip"))
     assert code == 3
     assert "internal error: RuntimeError: simulated bug" in err and "Traceback" not in err
+
+
+def test_errors_in_an_explained_question_quote_the_question(capsys, tmp_path) -> None:
+    spec = write(tmp_path, "agent a, b\nsecret x @ a\nsecret y @ a\na -> b : x + y\n")
+    code, _, err = run(capsys, "explain", spec, "leakage of x + y to b")
+    assert code == 2
+    assert err.splitlines()[0].startswith("<query>:1:1: error: leakage is measured")
+    assert err.splitlines()[1].strip() == "query leakage of x + y to b"
+
+
+def test_the_report_ends_with_a_newline_even_without_questions(capsys, tmp_path) -> None:
+    code, out, _ = run(capsys, "check", write(tmp_path, "agent a\n"))
+    assert code == 0 and out == "no queries or assertions\n"

@@ -250,3 +250,31 @@ def test_leakage_of_a_combination_is_a_clear_spec_error(tmp_path) -> None:
     with pytest.raises(SpecError) as err:
         check_spec(frontend.load(str(spec)), Options())
     assert "leak.tip:6:1: error: leakage is measured for one declared value" in err.value.render()
+
+
+def test_a_linear_term_is_one_term_wherever_and_however_it_is_written(tmp_path) -> None:
+    spec = tmp_path / "linkey.tip"
+    spec.write_text(
+        "agent a, b, c\nsecret x @ a\nsecret y @ a\nsecret doc @ a\nkey k @ a, b\n"
+        "a -> b : x + y\n"
+        "a -> b : enc(x + y, doc)\n"        # used as a key, written the same way
+        "b -> c : enc(y + x, doc)\n"        # b can build it: the same term, reordered
+        "a -> c : enc(k, (x, y))\n"
+        "query b learns doc\nquery b learns hash(y + x)\nquery c learns doc\n"
+    )
+    res = check_spec(frontend.load(str(spec)), Options())
+    assert [r["answer"] for r in res] == [True, True, False]
+
+
+def test_a_linear_key_computed_from_derived_atoms_opens_its_ciphertext(tmp_path) -> None:
+    spec = tmp_path / "derived.tip"
+    spec.write_text(
+        "agent a, b\nsecret x @ a\nsecret y @ a\nkey k @ a, b\nsecret doc @ a\nrandom r @ a\n"
+        "a -> b : enc(k, (x, r))\na -> b : y + r\na -> b : enc(x + y, doc)\n"
+        "query b learns doc\n"
+    )
+    (res,) = check_spec(frontend.load(str(spec)), Options())
+    assert res["answer"] is True
+    steps = res["proof"]["steps"]
+    assert steps[-1]["rule"] == "decrypt"
+    assert any(s["rule"] == "linear" and s["term"] == "x + y" for s in steps)

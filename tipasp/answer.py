@@ -281,6 +281,13 @@ class Answerer:
         res.update(holds=holds, counterexample=None if holds else {**leak})
         return res
 
+    def _source_of(self, q: Query | Assertion) -> str:
+        """The text that a question's positions refer to: the spec, or the question
+        given on the command line (`tipasp explain`)."""
+        if q.pos.file == self.model.file:
+            return self.model.source
+        return f"{'query' if isinstance(q, Query) else 'assert'} {q.text}"
+
     # ------------------------------------------------------------------ leakage
 
     def leakage(self, inst: Instance, delta: float) -> dict[str, Any]:
@@ -293,7 +300,7 @@ class Answerer:
             raise SpecError(Diagnostic(
                 q.pos, f"leakage is measured for one declared value, not {show(target)}",
                 "ask for each value on its own, e.g. `query leakage of x to server`",
-            ), self.model.source)
+            ), self._source_of(q))
         know = self.engine.knowledge(inst.coalition, inst.question.after)
         if self.engine.determined(know, target):
             return {"exact": True, "none": False, "epsilon": None, "delta": delta, "mu": None,

@@ -15,6 +15,7 @@ Term encoding (shared with `symbols.py`, which decodes answers):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import clingo
@@ -62,6 +63,7 @@ _CMP = {
 BUILTINS = frozenset({"enc", "aenc", "sign", "hash", "mac", "exp", "pk", "sk"})
 
 Env = dict[str, ast.AST]
+_NOPOS = re.compile(r"pos=Pos\([^)]*\)")  # source positions, dropped from template keys
 
 
 def _is_num(t: ast.AST) -> bool:
@@ -111,6 +113,7 @@ class Compiler:
         self.out: list[ast.AST] = []
         self._ids = 0
         self._vars = 0
+        self._lin_ids: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -193,10 +196,23 @@ class Compiler:
                 self._shape(me, args, body)
             return me
         if isinstance(t, (TLin, TSum)):
+            # the same linear template (summands in any order) under the same
+            # variables is the same term
+            summands = list(self._summands(t, 1, env, body))
+            texts = [_NOPOS.sub("", repr((c, s))) for c, s, _, _ in summands]
+            key = (tuple(sorted(texts)), tuple(sorted(env)))
+            known = self._lin_ids.get(key)
+            lid = known if known is not None else self._fresh_id()
+            self._lin_ids[key] = lid
             inst = tup([env[k] for k in sorted(env)])
-            me = fn("lin", num(self._fresh_id()), inst)
-            for coef, summand, senv, sbody in self._summands(t, 1, env, body):
-                slot = fn("s", num(self._fresh_id()), tup([senv[k] for k in sorted(senv)]))
+            me = fn("lin", num(lid), inst)
+            # every occurrence describes its summands (its generator may cover other
+            # index values); a slot names a summand by its rank in the canonical order
+            # and its sum indices, so repeated descriptions are identical facts and
+            # never add up twice
+            rank = {i: r for r, i in enumerate(sorted(range(len(texts)), key=texts.__getitem__))}
+            for k, (coef, summand, senv, sbody) in enumerate(summands):
+                slot = fn("s", num(rank[k]), tup([senv[v] for v in sorted(senv)]))
                 a = self.term(summand, senv, sbody)
                 self.emit(atom("lterm", me, a, num(coef), slot), sbody)
             return me

@@ -216,19 +216,26 @@ class Engine:
                 break
             know = self._decode(members, after, syms)
             rows, known = self._linear_view(know)
-            if not rows:
+            needed = {self._decoder.term(s.arguments[0]): s.arguments[0]
+                      for s in syms if s.name == "needlin"}
+            if not rows and not needed:
                 break
-            new = linear.determined_atoms(rows, known) - known - learned
+            new = linear.determined_atoms(rows, known) - known - learned if rows else set()
             new = {a for a in new if not isinstance(a, Lin)}
+            # a linear term the coalition needs (a key, say) and can compute
+            new |= {t for t in needed if t not in learned
+                    and linear.solve(rows, known, atoms(t)) is not None}
             if not new:
                 break
             for a in new:
-                self._set(ctl, clingo.Function("learned", [self._sym(a)]), True)
+                sym = needed[a] if isinstance(a, Lin) else self._sym(a)
+                self._set(ctl, clingo.Function("learned", [sym]), True)
             learned |= new
         if learned:
-            rows, known_base = self._linear_view(know)
+            # explain each learned term from what was not learned numerically
+            rows, known_base = self._linear_view(know, exclude=learned)
             for a in learned:
-                comb = linear.solve(rows, known_base - learned, {a: 1})
+                comb = linear.solve(rows, known_base - learned, atoms(a))
                 if comb is not None:
                     know.ders.setdefault(a, []).append(_numeric(comb, rows))
         return know
@@ -357,8 +364,11 @@ class Engine:
             know.ders.setdefault(term, []).append(d)
         return know
 
-    def _linear_view(self, know: Knowledge) -> tuple[list[dict[GTerm, int]], set[GTerm]]:
-        rows = [dict(t.parts) for t in know.ders if isinstance(t, Lin)]
+    def _linear_view(
+        self, know: Knowledge, exclude: set[GTerm] = frozenset()  # type: ignore[assignment]
+    ) -> tuple[list[dict[GTerm, int]], set[GTerm]]:
+        """The coalition's linear observations (rows) and the atoms it knows."""
+        rows = [dict(t.parts) for t in know.ders if isinstance(t, Lin) and t not in exclude]
         known = {t for t in know.ders if not isinstance(t, Lin)} | set(know.public)
         return rows, known
 

@@ -137,7 +137,7 @@ def render_text(results: list[dict[str, Any]]) -> str:
         out.append("")
     if not results:
         out.append("no queries or assertions")
-    return "\n".join(out)
+    return "\n".join(out) + "\n"
 
 
 def _leak(r: dict[str, Any]) -> str:
