@@ -149,7 +149,7 @@ class Answerer:
         proofs = []
         complete = True
         if not public:
-            found = self.engine.who_learns(inst.symbol, after)
+            found = self.engine.who_learns(inst.symbol, after, decode=self.options.proofs)
             linrel = self.engine.static_atoms_set("linrel", 1)
             if clingo.Function("linrel", [inst.symbol]) in linrel:
                 found, complete = self._linear_completion(inst, after, found, set(holders))
@@ -217,10 +217,10 @@ class Answerer:
             return True
 
         dec = eng.decode
-        singles = [dec(sym.arguments[0]) for sym in eng.static_atoms("cand", 1)]
-        if len(singles) > MAX_SINGLES:
+        cand = eng.static_atoms("cand", 1)
+        singles = [] if len(cand) > MAX_SINGLES else [dec(sym.arguments[0]) for sym in cand]
+        if len(cand) > MAX_SINGLES:
             complete = False  # too many agents to decide one by one
-            singles = []
         for a in singles:
             if a not in holders and not covered(frozenset([a])):  # type: ignore[list-item]
                 complete &= explore(frozenset([a]))  # type: ignore[list-item]

@@ -254,8 +254,11 @@ class Engine:
             return True
         return False
 
-    def who_learns(self, target: clingo.Symbol, after: int | None = None) -> list[Knowledge]:
-        """Every minimal allowed coalition (holders excluded) that learns `target`."""
+    def who_learns(
+        self, target: clingo.Symbol, after: int | None = None, decode: bool = True
+    ) -> list[Knowledge]:
+        """Every minimal allowed coalition (holders excluded) that learns `target`;
+        with `decode` False, only the members (no derivations: no proofs wanted)."""
         after = self.last_step if after is None else after
         ctl = self.coalition
         self._reset()
@@ -270,7 +273,10 @@ class Engine:
                 members = tuple(
                     sorted(self._decoder.term(s.arguments[0]) for s in syms if s.name == "in")
                 )
-                out.append(self._decode(members, after, syms))  # type: ignore[arg-type]
+                if decode:
+                    out.append(self._decode(members, after, syms))  # type: ignore[arg-type]
+                else:
+                    out.append(Knowledge(members, after))  # type: ignore[arg-type]
         out.sort(key=lambda k: (len(k.members), k.members))
         return out
 
