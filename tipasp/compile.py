@@ -39,6 +39,7 @@ from .model import (
     TName,
     TSum,
     TTuple,
+    subterms,
 )
 from .static import trivially_built
 
@@ -326,31 +327,9 @@ class Compiler:
 def agents_in_terms(model: Model) -> set[str]:
     """Names of the agent families that some term of the spec mentions (as `a` or
     in pk/sk): only their names need to be public terms."""
-    out: set[str] = set()
-
-    def walk(t: Term) -> None:
-        if isinstance(t, TAgent):
-            out.add(t.agent.name)
-        elif isinstance(t, TTuple):
-            for p in t.parts:
-                walk(p)
-        elif isinstance(t, TApp):
-            for a in t.args:
-                walk(a)
-        elif isinstance(t, TLin):
-            for _, p in t.parts:
-                walk(p)
-        elif isinstance(t, TSum):
-            walk(t.body)
-
-    for msg in model.messages:
-        walk(msg.term)
-    for q in model.questions:
-        walk(q.target)
-    for d in model.values:
-        if d.shares is not None:
-            walk(d.shares.of)
-    return out
+    terms = [m.term for m in model.messages] + [q.target for q in model.questions]
+    terms += [d.shares.of for d in model.values if d.shares is not None]
+    return {s.agent.name for t in terms for s in subterms(t) if isinstance(s, TAgent)}
 
 
 def symbol_of(t: ast.AST) -> clingo.Symbol:

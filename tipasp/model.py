@@ -11,6 +11,7 @@ later stages can report problems in the `FILE:LINE:COL` form.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -159,6 +160,22 @@ class TSum:
 
 
 Term = TName | TAgent | TTuple | TApp | TLin | TSum
+
+def subterms(t: Term) -> Iterator[Term]:
+    """`t` and every term inside it, sum bodies included (pre-order)."""
+    yield t
+    if isinstance(t, TTuple):
+        for p in t.parts:
+            yield from subterms(p)
+    elif isinstance(t, TApp):
+        for a in t.args:
+            yield from subterms(a)
+    elif isinstance(t, TLin):
+        for _, p in t.parts:
+            yield from subterms(p)
+    elif isinstance(t, TSum):
+        yield from subterms(t.body)
+
 
 BUILTIN_ARITY: dict[str, int] = {
     "enc": 2,
