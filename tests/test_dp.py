@@ -77,7 +77,6 @@ def test_eps_from_mu_agrees_with_scipy_formula():
 
 @pytest.mark.parametrize(("sigma", "k"), [(1.0, 1), (2.0, 1), (1.0, 10), (0.8, 3), (4.0, 20)])
 def test_eps_from_mu_matches_pld_accountant(sigma, k):
-    pytest.importorskip("dp_accounting")
     from dp_accounting import dp_event
     from dp_accounting.pld import pld_privacy_accountant
 
