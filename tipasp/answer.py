@@ -107,7 +107,7 @@ class Answerer:
         for gifts in sets:
             described = []
             for g in gifts:
-                hs = [] if isinstance(g, Lin) else self.engine.gift_holders(self.engine._sym(g))
+                hs = self.engine.holders(self.engine._sym(g)) if not isinstance(g, Lin) else []
                 who = ", ".join(show(h) for h in hs) if hs else "nobody"
                 described.append(f"{show(g)} (held by {who})")
             parts.append(_and(described))

@@ -30,8 +30,6 @@ from .terms import GTerm, Lin, Name, atoms, sort_key
 
 AGENT_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing", "guessing",
                "senders", "agents")
-WHYNOT_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing",
-                "guessing", "senders", "relevance", "coalition", "whynot")
 FEW_HARD = 32  # message instances checked one by one rather than by the agents program
 COALITION_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing",
                    "guessing", "senders", "relevance", "coalition")
@@ -86,8 +84,7 @@ class Engine:
         self.last_step = max((m.step for m in model.messages), default=0)
         self._targets: list[tuple[object, clingo.Symbol]] = []
         self._coal: clingo.Control | None = None
-        self._assigned: dict[int, set[clingo.Symbol]] = {}  # externals set true, per program
-        self._why: clingo.Control | None = None
+        self._assigned: dict[clingo.Symbol, bool] = {}
         self._pending_targets: list[ast.AST] = []
         self._compiler = Compiler(model, guess_bits)
         # compile() returns the compiler's own list, which later target() calls extend:
@@ -123,41 +120,32 @@ class Engine:
         ctl.ground([("base", [])])
         return ctl
 
-    def _coalition_program(self, rules: tuple[str, ...]) -> clingo.Control:
-        extra = list(self._pending_targets)
-        if self.max_coalition is not None:
-            extra.append(_fact("maxsize", clingo.Number(self.max_coalition)))
-        return self._control(
-            rules, extra, ["--heuristic=Domain", "--enum-mode=domRec", "--project"]
-        )
-
     @property
     def coalition(self) -> clingo.Control:
-        """The coalition program (grounded on first use)."""
         if self._coal is None:
-            self._coal = self._coalition_program(COALITION_RULES)
+            extra = list(self._pending_targets)
+            if self.max_coalition is not None:
+                extra.append(_fact("maxsize", clingo.Number(self.max_coalition)))
+            self._coal = self._control(
+                COALITION_RULES,
+                extra,
+                ["--heuristic=Domain", "--enum-mode=domRec", "--project"],
+            )
         return self._coal
-
-    @property
-    def whynot(self) -> clingo.Control:
-        """The coalition program with the why-not rules (grounded only when asked)."""
-        if self._why is None:
-            self._why = self._coalition_program(WHYNOT_RULES)
-        return self._why
 
     def _set(self, ctl: clingo.Control, sym: clingo.Symbol, value: bool) -> None:
         ctl.assign_external(sym, value)
-        on = self._assigned.setdefault(id(ctl), set())
-        if value:
-            on.add(sym)
-        else:
-            on.discard(sym)
+        if ctl is self._coal:
+            if value:
+                self._assigned[sym] = True
+            else:
+                self._assigned.pop(sym, None)
 
-    def _reset(self, ctl: clingo.Control | None = None) -> None:
-        """Every external of the program back to false (a fresh question)."""
-        ctl = self.coalition if ctl is None else ctl
-        for sym in self._assigned.pop(id(ctl), set()):
+    def _reset(self) -> None:
+        ctl = self.coalition
+        for sym in list(self._assigned):
             ctl.assign_external(sym, False)
+        self._assigned.clear()
 
     def _set_after(self, ctl: clingo.Control, after: int) -> None:
         for s in range(1, self.last_step + 1):
@@ -297,8 +285,8 @@ class Engine:
     ) -> list[tuple[GTerm, ...]]:
         """Up to `limit` minimal sets of values that would let the coalition learn the target."""
         after = self.last_step if after is None else after
-        ctl = self.whynot
-        self._reset(ctl)
+        ctl = self.coalition
+        self._reset()
         self._set_after(ctl, after)
         self._set(ctl, clingo.Function("fixed"), True)
         self._set(ctl, clingo.Function("whynot"), True)
@@ -314,14 +302,6 @@ class Engine:
                 sets.append(tuple(sorted(gifts, key=sort_key)))
         sets.sort(key=lambda s: (len(s), [sort_key(g) for g in s]))
         return sets
-
-    def gift_holders(self, gift: clingo.Symbol) -> list[Name]:
-        """Agents that hold a why-not gift from the start."""
-        return sorted({
-            self._decoder.term(sa.symbol.arguments[1])  # type: ignore[misc]
-            for sa in self.whynot.symbolic_atoms.by_signature("gholder", 2)
-            if sa.symbol.arguments[0] == gift
-        }, key=sort_key)
 
     def holders(self, target: clingo.Symbol) -> list[Name]:
         """Agents that hold `target` from the start."""
