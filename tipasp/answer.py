@@ -98,8 +98,6 @@ class Answerer:
     def why_not(self, inst: Instance, after: int | None) -> str:
         assert inst.coalition is not None
         names = _names(inst.coalition)
-        if isinstance(inst.target, Lin):
-            return f"{names} cannot determine {show(inst.target)} from what it sees"
         sets = self.engine.why_not(inst.coalition, inst.symbol, after)
         if not sets:
             return f"{names} would not learn {show(inst.target)} even with every missing value"
