@@ -29,6 +29,7 @@ MAX_SINGLES = 64  # single agents the linear completion decides one by one
 
 @dataclass(frozen=True)
 class Options:
+    """How to answer: the guessing bound, the coalition size bound, proofs on or off."""
     guess_bits: int = 40
     max_coalition: int | None = None
     proofs: bool = True
@@ -86,16 +87,19 @@ class Answerer:
         return self._shares
 
     def proof(self, know: Knowledge, target: GTerm) -> Proof | None:
+        """A smallest proof that `know`'s coalition learns `target` (None: proofs off)."""
         if not self.options.proofs:
             return None
         return prove(know, target, self.shares)
 
     def learns(self, inst: Instance, after: int | None) -> tuple[bool, Knowledge]:
+        """Whether the question's coalition learns its target, and its knowledge."""
         assert inst.coalition is not None
         know = self.engine.knowledge(inst.coalition, after)
         return self.engine.determined(know, inst.target), know
 
     def why_not(self, inst: Instance, after: int | None) -> str:
+        """The why-not sentence: minimal sets of missing values and who holds them."""
         assert inst.coalition is not None
         names = _names(inst.coalition)
         sets = self.engine.why_not(inst.coalition, inst.symbol, after)
@@ -114,6 +118,7 @@ class Answerer:
     # ------------------------------------------------------------------ answers
 
     def answer(self, inst: Instance) -> dict[str, Any]:
+        """The result of one ground question, in the JSON form (proofs under `_proofs`)."""
         q = inst.question
         after = q.after
         base: dict[str, Any] = {"line": q.pos.line, "target": show(inst.target), "after": after}
@@ -289,6 +294,7 @@ class Answerer:
     # ------------------------------------------------------------------ leakage
 
     def leakage(self, inst: Instance, delta: float) -> dict[str, Any]:
+        """Privacy loss of the target to the coalition: exact, none, or (epsilon, delta, mu)."""
         from . import dp
 
         assert inst.coalition is not None

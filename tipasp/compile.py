@@ -72,22 +72,27 @@ def _is_num(t: ast.AST) -> bool:
 
 
 def num(n: int) -> ast.AST:
+    """An integer term."""
     return ast.SymbolicTerm(LOC, clingo.Number(n))
 
 
 def string(s: str) -> ast.AST:
+    """A string term: how every spec name reaches clingo."""
     return ast.SymbolicTerm(LOC, clingo.String(s))
 
 
 def fn(name: str, *args: ast.AST) -> ast.AST:
+    """A function term with a fixed (tipasp's own) name."""
     return ast.Function(LOC, name, list(args), 0)
 
 
 def tup(args: list[ast.AST]) -> ast.AST:
+    """A tuple term."""
     return ast.Function(LOC, "", args, 0)
 
 
 def atom(name: str, *args: ast.AST) -> ast.AST:
+    """A positive body or head literal."""
     return ast.Literal(LOC, ast.Sign.NoSign, ast.SymbolicAtom(fn(name, *args)))
 
 
@@ -102,6 +107,7 @@ def in_range(var: ast.AST, lo: ast.AST, hi: ast.AST) -> ast.AST:
 
 
 def rule(head: ast.AST, body: list[ast.AST]) -> ast.AST:
+    """A rule `head :- body.` (a fact when the body is empty)."""
     return ast.Rule(LOC, head, list(body))
 
 
@@ -127,9 +133,11 @@ class Compiler:
         return ast.Variable(LOC, f"V{self._vars}")
 
     def emit(self, head: ast.AST, body: list[ast.AST]) -> None:
+        """Add a rule to the program."""
         self.out.append(rule(head, body))
 
     def index(self, e: IExpr, env: Env) -> ast.AST:
+        """An index expression as an ASP term (constant parts folded)."""
         if isinstance(e, IConst):
             return num(e.value)
         if isinstance(e, IVar):
@@ -151,6 +159,7 @@ class Compiler:
         raise TypeError(e)
 
     def cond(self, c: ICmp, env: Env) -> ast.AST:
+        """A generator condition as a comparison literal."""
         cmp = ast.Comparison(
             self.index(c.left, env), [ast.Guard(_CMP[c.op], self.index(c.right, env))]
         )
@@ -172,6 +181,7 @@ class Compiler:
         return env, body
 
     def agent(self, a: AgentRef, env: Env) -> ast.AST:
+        """The ASP term of an agent reference."""
         return fn("ag", string(a.name), tup([self.index(i, env) for i in a.index]))
 
     # -------------------------------------------------------------------- terms

@@ -70,6 +70,7 @@ class Knowledge:
     public: dict[GTerm, int] = field(default_factory=dict)
 
     def knows(self, t: GTerm) -> bool:
+        """Whether the coalition knows `t` symbolically (derived, or public)."""
         return t in self.ders or t in self.public
 
 
@@ -313,6 +314,7 @@ class Engine:
         return sorted(set(self._holders.get(target, [])))
 
     def static_atoms_set(self, name: str, arity: int) -> set[clingo.Symbol]:
+        """`static_atoms` as a set, for membership tests."""
         return set(self.static_atoms(name, arity))
 
     def static_atoms(self, name: str, arity: int) -> list[clingo.Symbol]:
@@ -320,12 +322,14 @@ class Engine:
         return [sa.symbol for sa in self.coalition.symbolic_atoms.by_signature(name, arity)]
 
     def is_public(self, target: clingo.Symbol) -> bool:
+        """Whether the target is a declared public term (every agent holds it)."""
         return any(
             sa.symbol.arguments[0] == target
             for sa in self.coalition.symbolic_atoms.by_signature("pubrel", 2)
         )
 
     def decode(self, s: clingo.Symbol) -> GTerm:
+        """The ground term of a clingo symbol of the coalition program."""
         return self._decoder.term(s)
 
     # ------------------------------------------------------------- internals

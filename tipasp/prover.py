@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from .engine import Derivation, Knowledge
 from .proof import Proof, Step
-from .terms import App, GTerm, Lin, Name, Tup, atoms, show, subterms
+from .terms import App, GTerm, Lin, Tup, atoms, show, subterms
 
 Shares = Mapping[GTerm, tuple[int, tuple[GTerm, ...]]]  # value -> (threshold, its shares)
 
@@ -158,6 +158,3 @@ def prove(know: Knowledge, target: GTerm, shares: Shares | None = None,
     emit(target)
     return Proof(coalition=coalition, target=target, steps=tuple(steps))
 
-
-def member_names(members: tuple[Name, ...]) -> tuple[str, ...]:
-    return tuple(show(m) for m in members)

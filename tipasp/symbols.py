@@ -19,6 +19,7 @@ class Decoder:
         self._cache: dict[clingo.Symbol, GTerm] = {}
 
     def term(self, s: clingo.Symbol) -> GTerm:
+        """The ground term of a symbol (memoised: the same symbols recur across answers)."""
         hit = self._cache.get(s)
         if hit is not None:
             return hit
