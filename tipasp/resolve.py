@@ -1196,11 +1196,7 @@ class _Resolver:
         coalition = self._coalition(st.coalition, ctx) if st.coalition is not None else None
         target = self._term(st.target, ctx)
         after = self._after(st.after)
-        delta = None
-        if st.delta is not None:
-            delta = self._number(st.delta, "delta")
-            if not 0 < delta < 1:
-                _fail(st.delta.pos, f"delta must be between 0 and 1 (exclusive), found {delta}")
+        delta = self._delta(st)
         gen = self._finish_gen(gen, ctx)
         self.questions.append(
             Query(
@@ -1215,6 +1211,15 @@ class _Resolver:
             )
         )
 
+    def _delta(self, st: S.QueryStmt | S.AssertStmt) -> float | None:
+        """The `at` / `within` delta of a leakage question, checked (None when absent)."""
+        if st.delta is None:
+            return None
+        delta = self._number(st.delta, "delta")
+        if not 0 < delta < 1:
+            _fail(st.delta.pos, f"delta must be between 0 and 1 (exclusive), found {delta}")
+        return delta
+
     def _assert_stmt(self, k: int, st: S.AssertStmt) -> None:
         """One `assert` statement."""
         ctx = _Ctx()
@@ -1222,15 +1227,12 @@ class _Resolver:
         coalition = self._coalition(st.coalition, ctx) if st.coalition is not None else None
         target = self._term(st.target, ctx)
         after = self._after(st.after)
-        eps = delta = None
+        eps = None
         if st.epsilon is not None:
             eps = self._number(st.epsilon, "epsilon")
             if eps < 0:
                 _fail(st.epsilon.pos, f"epsilon cannot be negative, found {eps}")
-        if st.delta is not None:
-            delta = self._number(st.delta, "delta")
-            if not 0 < delta < 1:
-                _fail(st.delta.pos, f"delta must be between 0 and 1 (exclusive), found {delta}")
+        delta = self._delta(st)
         gen = self._finish_gen(gen, ctx)
         self.questions.append(
             Assertion(
