@@ -308,10 +308,13 @@ class Engine:
         """Agents that hold `target` from the start."""
         if self._holders is None:
             self._holders = {}
-            for sa in self.coalition.symbolic_atoms.by_signature("tholder", 2):
-                t, a = sa.symbol.arguments
-                self._holders.setdefault(t, []).append(self._decoder.term(a))  # type: ignore
-        return sorted(set(self._holders.get(target, [])))
+        if target not in self._holders:  # decode only this target's holders
+            self._holders[target] = [
+                self._decoder.term(sa.symbol.arguments[1])  # type: ignore[misc]
+                for sa in self.coalition.symbolic_atoms.by_signature("tholder", 2)
+                if sa.symbol.arguments[0] == target
+            ]
+        return sorted(set(self._holders[target]))
 
     def static_atoms_set(self, name: str, arity: int) -> set[clingo.Symbol]:
         """`static_atoms` as a set, for membership tests."""
