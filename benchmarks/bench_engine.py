@@ -1,6 +1,6 @@
 """End-to-end benchmark of family specs: N users, four terms each, one server.
 
-Prints a table: N, wall time, peak memory (RSS of a fresh process per N).
+Prints a table: N, wall time, peak memory (each N in a fresh process, its own RSS).
 Each N runs `tipasp check` in a subprocess so that start-up, parsing, grounding,
 solving and proofs are all counted. Usage:
 
@@ -10,11 +10,10 @@ solving and proofs are all counted. Usage:
 from __future__ import annotations
 
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
+
+from runner import run_tipasp
 
 SPEC = """\
 # {n} users; each holds a secret, a key and a mask, and sends two messages.
@@ -33,19 +32,14 @@ assert not u[3] learns y[1]
 """
 
 
-def run(n: int) -> tuple[float, float, int]:
+def run(n: int) -> tuple[float, float, str]:
+    """Wall time, this run's own peak RSS (MB) and exit status for N users."""
     with tempfile.NamedTemporaryFile("w", suffix=".tip", delete=False) as f:
         f.write(SPEC.format(n=n))
         path = f.name
     try:
-        t0 = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "tipasp.cli", "check", path],
-            capture_output=True, text=True,
-        )
-        wall = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        return wall, peak, proc.returncode
+        r = run_tipasp(["check", path], timeout=600, mem_mb=0)
+        return r.wall, r.peak_mb, r.status
     finally:
         os.unlink(path)
 
