@@ -108,8 +108,7 @@ class Answerer:
         parts = []
         for gifts in sets:
             described = []
-            for g in gifts:
-                hs = self.engine.holders(self.engine._sym(g)) if not isinstance(g, Lin) else []
+            for g, hs in gifts:
                 who = ", ".join(show(h) for h in hs) if hs else "nobody"
                 described.append(f"{show(g)} (held by {who})")
             parts.append(_and(described))

@@ -121,6 +121,9 @@ class Compiler:
         self._ids = 0
         self._vars = 0
         self._lin_ids: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
+        # lin(Id, Inst) decodes as template Id under the binding of its variables
+        # (sorted names) to Inst: Python needs no coefficient table from clingo
+        self.lin_templates: dict[int, tuple[Term, tuple[str, ...]]] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -215,6 +218,7 @@ class Compiler:
             known = self._lin_ids.get(key)
             lid = known if known is not None else self._fresh_id()
             self._lin_ids[key] = lid
+            self.lin_templates.setdefault(lid, (t, tuple(sorted(env))))
             inst = tup([env[k] for k in sorted(env)])
             me = fn("lin", num(lid), inst)
             # every occurrence describes its summands (its generator may cover other

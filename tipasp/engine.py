@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib.resources
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import clingo
 from clingo import ast
@@ -60,18 +60,84 @@ class Derivation:
     coefficients: tuple = ()
 
 
-@dataclass
 class Knowledge:
-    """What a coalition knows after a step, with every derivation found."""
+    """What a coalition knows after a step, with every derivation found.
 
-    members: tuple[Name, ...]
-    after: int
-    ders: dict[GTerm, list[Derivation]] = field(default_factory=dict)
-    public: dict[GTerm, int] = field(default_factory=dict)
+    The derivations arrive as clingo symbols and are decoded on demand: a proof
+    needs only the backward cone of its target, while the coalition may know a
+    hundred thousand terms (every message a server receives). `ders` decodes all.
+    """
+
+    def __init__(
+        self,
+        members: tuple[Name, ...],
+        after: int,
+        public: dict[GTerm, int] | None = None,
+        raw: dict[clingo.Symbol, list[clingo.Symbol]] | None = None,
+        decoder: Decoder | None = None,
+        agents: frozenset[str] = frozenset(),
+    ) -> None:
+        self.members = members
+        self.after = after
+        self.public: dict[GTerm, int] = public if public is not None else {}
+        self._raw = raw or {}  # term symbol -> its der/4 symbols, not yet decoded
+        self._dec = decoder
+        self._agents = agents
+        self._ders: dict[GTerm, list[Derivation]] = {}
+
+    @property
+    def ders(self) -> dict[GTerm, list[Derivation]]:
+        """Every derivation, by term (decodes whatever is still raw)."""
+        for sym in list(self._raw):
+            self._take(sym)
+        return self._ders
+
+    def derivations(self, t: GTerm) -> list[Derivation]:
+        """The derivations of one term (decoding only that term's).
+
+        A linear term is looked up under the symbols it was decoded from; an equal
+        linear term of another template (another ASP term, see docs/engine.md,
+        known issue 1) is not consulted until everything is decoded.
+        """
+        syms = self._symbols(t)
+        if syms is None:
+            return self.ders.get(t, [])
+        for sym in syms:
+            self._take(sym)
+        return self._ders.get(t, [])
 
     def knows(self, t: GTerm) -> bool:
         """Whether the coalition knows `t` symbolically (derived, or public)."""
-        return t in self.ders or t in self.public
+        if t in self._ders or t in self.public:
+            return True
+        syms = self._symbols(t)
+        if syms is not None and any(sym in self._raw for sym in syms):
+            return True
+        if syms is None or isinstance(t, Lin):
+            return t in self.ders  # exact: decode the rest
+        return False
+
+    def _symbols(self, t: GTerm) -> list[clingo.Symbol] | None:
+        """The symbols of `t`: a linear term's are those it was decoded from so far;
+        None for a term with a linear part inside (no symbol of its own)."""
+        if isinstance(t, Lin):
+            return self._dec.symbols_of_lin(t) if self._dec is not None else []
+        try:
+            return [encode(t, self._agents)]
+        except ValueError:
+            return None
+
+    def _take(self, sym: clingo.Symbol) -> None:
+        """Decode the derivations of one term symbol, once."""
+        syms = self._raw.pop(sym, None)
+        if syms is None:
+            return
+        assert self._dec is not None
+        dec = self._dec
+        term = dec.term(sym)
+        out = self._ders.setdefault(term, [])
+        for s in syms:
+            out.append(_derivation(dec, s))
 
 
 class Engine:
@@ -175,7 +241,7 @@ class Engine:
                     out.append((step.number, sender, term))
             return sorted(out, key=lambda x: (x[0], sort_key(x[1])))  # type: ignore[arg-type]
         ctl = self._control(AGENT_RULES, [], [])
-        dec = Decoder(_lc_from(ctl))
+        dec = Decoder(self._compiler.lin_templates)
         bad: list[tuple[int, Name, clingo.Symbol]] = []
         for s in steps:
             self._set_after(ctl, s - 1)
@@ -283,8 +349,9 @@ class Engine:
 
     def why_not(
         self, members: tuple[Name, ...], target: clingo.Symbol, after: int | None, limit: int = 3
-    ) -> list[tuple[GTerm, ...]]:
-        """Up to `limit` minimal sets of values that would let the coalition learn the target."""
+    ) -> list[tuple[tuple[GTerm, tuple[Name, ...]], ...]]:
+        """Up to `limit` minimal sets of values that would let the coalition learn the
+        target; each value with the agents that hold it from the start."""
         after = self.last_step if after is None else after
         ctl = self.coalition
         self._reset()
@@ -298,10 +365,17 @@ class Engine:
         sets = []
         with ctl.solve(yield_=True) as h:
             for m in h:
-                gifts = [self._decoder.term(s.arguments[0]) for s in m.symbols(shown=True)
-                         if s.name == "gift"]
-                sets.append(tuple(sorted(gifts, key=sort_key)))
-        sets.sort(key=lambda s: (len(s), [sort_key(g) for g in s]))
+                shown = m.symbols(shown=True)
+                gifts = {self._decoder.term(s.arguments[0]): [] for s in shown
+                         if s.name == "gift"}
+                for s in shown:
+                    if s.name == "gholder":
+                        gifts[self._decoder.term(s.arguments[0])].append(
+                            self._decoder.term(s.arguments[1]))
+                sets.append(tuple(sorted(
+                    ((g, tuple(sorted(set(hs), key=sort_key))) for g, hs in gifts.items()),
+                    key=lambda gh: sort_key(gh[0]))))
+        sets.sort(key=lambda s: (len(s), [sort_key(g) for g, _ in s]))
         return sets
 
     def holders(self, target: clingo.Symbol) -> list[Name]:
@@ -341,7 +415,7 @@ class Engine:
     def _decoder(self) -> Decoder:
         """The decoder of the coalition program (built once, with the public terms)."""
         if self._dec is None:
-            self._dec = Decoder(_lc_from(self.coalition, "lcrel"))
+            self._dec = Decoder(self._compiler.lin_templates)
             for sa in self.coalition.symbolic_atoms.by_signature("pubrel", 2):
                 t, line = sa.symbol.arguments
                 self._pub[self._dec.term(t)] = line.number
@@ -358,24 +432,11 @@ class Engine:
         return None
 
     def _decode(self, members, after, syms: list[clingo.Symbol]) -> Knowledge:
-        dec = self._decoder
-        know = Knowledge(members, after, public=self._pub)
+        raw: dict[clingo.Symbol, list[clingo.Symbol]] = {}
         for s in syms:
-            if s.name != "der":
-                continue
-            _, t, r, prem = s.arguments
-            term = dec.term(t)
-            if r.type == clingo.SymbolType.Function and r.arguments:
-                if r.name == "holds":
-                    leaf = Leaf("holds", dec.term(r.arguments[0]), None, r.arguments[1].number)
-                else:
-                    leaf = Leaf(r.name, dec.term(r.arguments[0]), r.arguments[1].number,
-                                r.arguments[2].number)
-                d = Derivation(leaf.kind, (), leaf)
-            else:
-                d = Derivation(r.name, tuple(dec.term(p) for p in prem.arguments))
-            know.ders.setdefault(term, []).append(d)
-        return know
+            if s.match("der", 4):
+                raw.setdefault(s.arguments[1], []).append(s)
+        return Knowledge(members, after, self._pub, raw, self._decoder, self.agent_names)
 
     def _linear_view(
         self, know: Knowledge, exclude: set[GTerm] = frozenset()  # type: ignore[assignment]
@@ -402,16 +463,17 @@ def _fact(name: str, *args: clingo.Symbol) -> ast.AST:
     return ast.Rule(LOC, head, [])
 
 
-Coefs = dict[clingo.Symbol, dict[clingo.Symbol, int]]
-
-
-def _lc_from(ctl: clingo.Control, name: str = "lc") -> Coefs:
-    """The linear coefficient table, read from the grounded program's facts."""
-    out: Coefs = {}
-    for sa in ctl.symbolic_atoms.by_signature(name, 3):
-        lsym, a, c = sa.symbol.arguments
-        out.setdefault(lsym, {})[a] = c.number
-    return out
+def _derivation(dec: Decoder, s: clingo.Symbol) -> Derivation:
+    """The derivation recorded by one der(X, T, Rule, Premises) symbol."""
+    _, _, r, prem = s.arguments
+    if r.type == clingo.SymbolType.Function and r.arguments:
+        if r.name == "holds":
+            leaf = Leaf("holds", dec.term(r.arguments[0]), None, r.arguments[1].number)
+        else:
+            leaf = Leaf(r.name, dec.term(r.arguments[0]), r.arguments[1].number,
+                        r.arguments[2].number)
+        return Derivation(leaf.kind, (), leaf)
+    return Derivation(r.name, tuple(dec.term(p) for p in prem.arguments))
 
 
 def _has_lin(know: Knowledge) -> bool:

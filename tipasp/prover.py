@@ -86,16 +86,25 @@ def prove(know: Knowledge, target: GTerm, shares: Shares | None = None,
     """A smallest proof that the coalition of `know` learns `target`, or None."""
     shares = shares or {}
     coalition = tuple(show(m) for m in know.members)
+    # The backward cone of the target: only its terms can be in the proof, and only
+    # their derivations are decoded (a coalition may know far more).
     options: dict[GTerm, list[tuple[str, tuple[GTerm, ...], tuple | None, Derivation]]] = {}
-    for t, ds in know.ders.items():
-        for d in ds:
+    todo = [target]
+    seen = {target}
+    while todo:
+        t = todo.pop()
+        opts = options.setdefault(t, [])
+        for d in know.derivations(t):
             e = _expand(t, d, know, shares, weak)
             if e is not None:
-                options.setdefault(t, []).append((*e, d))
-    # Public terms are leaves held by any member.
-    for t in know.public:
-        if t not in options or all(o[0] not in ("holds",) for o in options[t]):
-            options.setdefault(t, []).append(("public", (), None, Derivation("public")))
+                opts.append((*e, d))
+                for p in e[1]:
+                    if p not in seen:
+                        seen.add(p)
+                        todo.append(p)
+        # Public terms are leaves held by any member.
+        if t in know.public and all(o[0] != "holds" for o in opts):
+            opts.append(("public", (), None, Derivation("public")))
 
     cost: dict[GTerm, int] = {}
     best: dict[GTerm, tuple[str, tuple[GTerm, ...], tuple | None, Derivation]] = {}

@@ -6,17 +6,27 @@ from collections.abc import Mapping
 
 import clingo
 
-from .terms import App, GTerm, Lin, Name, Tup, lin
+from . import ground
+from .model import Term
+from .terms import App, GTerm, Lin, Name, Tup
+
+LinTemplates = Mapping[int, tuple[Term, tuple[str, ...]]]
 
 _BUILTIN = frozenset({"enc", "aenc", "sign", "hash", "mac", "exp", "pk", "sk"})
 
 
 class Decoder:
-    """Decodes term symbols; linear terms need the coefficient table lc(L, A, C)."""
+    """Decodes term symbols; a linear term lin(Id, Inst) is its compiled template Id
+    evaluated under the binding Inst (no coefficient table read back from clingo)."""
 
-    def __init__(self, lc: Mapping[clingo.Symbol, Mapping[clingo.Symbol, int]] | None = None):
-        self.lc = lc or {}
+    def __init__(self, lin_templates: LinTemplates | None = None):
+        self.lin_templates = lin_templates or {}
         self._cache: dict[clingo.Symbol, GTerm] = {}
+        self._lin_syms: dict[GTerm, list[clingo.Symbol]] = {}  # decoded linear terms
+
+    def symbols_of_lin(self, t: GTerm) -> list[clingo.Symbol]:
+        """The symbols a linear term was decoded from so far."""
+        return self._lin_syms.get(t, [])
 
     def term(self, s: clingo.Symbol) -> GTerm:
         """The ground term of a symbol (memoised: the same symbols recur across answers)."""
@@ -36,8 +46,11 @@ class Decoder:
         if name == "uf":
             return App(args[0].string, tuple(self.term(a) for a in args[1].arguments))
         if name == "lin":
-            coefs = self.lc.get(s, {})
-            return lin([(self.term(a), c) for a, c in coefs.items()])
+            t, names = self.lin_templates[args[0].number]
+            inst = [a.number for a in args[1].arguments]
+            out = ground.term(t, dict(zip(names, inst, strict=True)))
+            self._lin_syms.setdefault(out, []).append(s)
+            return out
         if name in _BUILTIN:
             return App(name, tuple(self.term(a) for a in args))
         raise ValueError(f"unexpected term symbol {s}")
