@@ -24,6 +24,7 @@ from clingo import ast
 
 from . import linear
 from .compile import Compiler, symbol_of
+from .holders import holders
 from .model import Model, Term
 from .symbols import Decoder, encode
 from .terms import GTerm, Lin, Name, atoms, sort_key
@@ -365,16 +366,10 @@ class Engine:
         sets = []
         with ctl.solve(yield_=True) as h:
             for m in h:
-                shown = m.symbols(shown=True)
-                gifts = {self._decoder.term(s.arguments[0]): [] for s in shown
-                         if s.name == "gift"}
-                for s in shown:
-                    if s.name == "gholder":
-                        gifts[self._decoder.term(s.arguments[0])].append(
-                            self._decoder.term(s.arguments[1]))
-                sets.append(tuple(sorted(
-                    ((g, tuple(sorted(set(hs), key=sort_key))) for g, hs in gifts.items()),
-                    key=lambda gh: sort_key(gh[0]))))
+                gifts = [self._decoder.term(s.arguments[0]) for s in m.symbols(shown=True)
+                         if s.name == "gift"]
+                sets.append(tuple((g, tuple(holders(self.model, g)))
+                                  for g in sorted(gifts, key=sort_key)))
         sets.sort(key=lambda s: (len(s), [sort_key(g) for g, _ in s]))
         return sets
 
