@@ -25,8 +25,8 @@ def _expand(t: GTerm, d: Derivation, know: Knowledge, shares: Shares, weak: froz
             ) -> tuple[str, tuple[GTerm, ...], tuple[Fraction, ...] | None] | None:
     """The proof rule, premises and coefficients of derivation `d` of `t` (None: unusable)."""
     r = d.rule
-    if r in ("numeric", "gift"):
-        return None  # placeholders: numeric steps come as `linear`, gifts never prove
+    if r == "given":
+        return None  # a placeholder: numeric steps come as `linear`, gifts never prove
     if d.leaf is not None:
         return (r, (), None)
     if r == "linear":
