@@ -176,3 +176,18 @@ def specs(draw) -> str:
 def test_search_agrees_with_brute_force_on_random_threshold_specs(text: str) -> None:
     found, brute, _ = search_and_brute(text)
     assert found == brute, text
+
+
+def test_dealer_holding_the_shares_but_not_the_secret():
+    # the dealer alone reconstructs; without it, the key chain is the only way
+    text = keychain(8).replace("agent server, dealer", "agent server, dealer, owner").replace(
+        "secret v @ dealer", "secret v @ owner")
+    found, brute, _ = search_and_brute(text)
+    assert found == brute == {frozenset({Name("dealer")}), frozenset({S, u(7), u(8)})}
+    model = frontend.load_text(keychain(300).replace(
+        "agent server, dealer", "agent server, dealer, owner").replace(
+        "secret v @ dealer", "secret v @ owner"))
+    eng = Engine(model)
+    (inst,) = instances(model, eng)
+    assert len(eng.who_learns(inst.symbol, decode=False)) == 2
+    assert eng.coalition.statistics["solving"]["solvers"]["conflicts"] < 200
