@@ -144,7 +144,7 @@ def test_a_new_known_term_is_joined_by_the_term_not_by_the_knower() -> None:
     Otherwise clingo may join a new k(X, V) with every atom of another literal of
     the closure that shares only X (such as the chain atoms rbpre(X, W, T, I)): the
     ground program stays linear, but grounding takes N^2 time and memory. The fix is
-    a predicate that joins the static side first (rbnext, knext, cnext, dhneed).
+    a predicate that joins the static side first (rbnext, knext, dhneed, oknext).
     """
     bad = []
     for name, st in _rules():

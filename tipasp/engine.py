@@ -33,7 +33,7 @@ AGENT_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing", 
                "senders", "agents")
 FEW_HARD = 32  # message instances checked one by one rather than by the agents program
 COALITION_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing",
-                   "guessing", "senders", "relevance", "coalition")
+                   "guessing", "senders", "relevance", "coalition", "necessity")
 
 
 def rule_text(name: str) -> str:
