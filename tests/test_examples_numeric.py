@@ -96,3 +96,28 @@ def test_local_noise_leaks_one_gaussian_release_to_the_server_only() -> None:
     assert to[("u[2]",)]["none"] is True
     assert to[("u[1]",)]["exact"] is True
     assert all(assertions(res).values())
+
+
+def test_a_mask_that_other_messages_determine_hides_nothing() -> None:
+    """m masks x[1] + e, but m + r and r reach the server too: m is determined, so
+    the server's loss on x[1] is that of the Gaussian noise alone (mu = 1/sigma)."""
+    from tipasp import frontend
+    from tipasp.answer import Options
+    from tipasp.report import check_spec
+
+    spec = """agent server, a, b, c
+secret x @ a
+random m @ a, b
+random r @ b, c
+noise e ~ gaussian(2.0) @ a
+a -> server : x + m + e
+b -> server : m + r
+c -> server : r
+query leakage of x to server
+query leakage of x to c
+"""
+    res = check_spec(frontend.load_text(spec, "t.tip"), Options())
+    to = {tuple(r["coalition"]): r for r in res if r["kind"] == "leakage"}
+    assert to[("server",)]["exact"] is False and to[("server",)]["none"] is False
+    assert to[("server",)]["mu"] == pytest.approx(0.5, abs=1e-9)
+    assert to[("c",)]["none"] is True

@@ -308,8 +308,9 @@ class Answerer:
         if self.engine.determined(know, target):
             return {"exact": True, "none": False, "epsilon": None, "delta": delta, "mu": None,
                     "bound": False}
-        rows = [dict(t.parts) for t in know.ders if isinstance(t, Lin)]
-        known = {t for t in know.ders if not isinstance(t, Lin)} | set(know.public)
+        terms = know.terms()
+        rows = [dict(t.parts) for t in terms if isinstance(t, Lin)]
+        known = {t for t in terms if not isinstance(t, Lin)} | set(know.public)
         masks: set[GTerm] = set()
         gauss: dict[GTerm, float] = {}
         lap: dict[GTerm, float] = {}
@@ -328,7 +329,7 @@ class Answerer:
         if isinstance(target, Name) and target.base in self.decls:
             sens = self.decls[target.base].sensitivity
         # Nothing symbolic reaches the target: only linear observations can leak it.
-        if not any(target in atoms(t) or target in subterms(t) for t in know.ders):
+        if not any(target in atoms(t) or target in subterms(t) for t in terms):
             return {"exact": False, "none": True, "epsilon": 0.0, "delta": delta, "mu": 0.0,
                     "bound": False}
         res = dp.leakage(rows, target, masks=masks, gaussian=gauss, laplace=lap,

@@ -32,6 +32,7 @@ from .terms import GTerm, Lin, Name, atoms, sort_key
 AGENT_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing", "guessing",
                "senders", "agents")
 FEW_HARD = 32  # message instances checked one by one rather than by the agents program
+KNOWLEDGE_CACHE = 8  # coalitions whose knowledge is kept for further questions
 COALITION_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing",
                    "guessing", "senders", "relevance", "coalition", "necessity")
 
@@ -85,6 +86,24 @@ class Knowledge:
         self._dec = decoder
         self._agents = agents
         self._ders: dict[GTerm, list[Derivation]] = {}
+        # the linear view (rows, known atoms, their LinearSystem), built on demand
+        self.view: tuple[list[dict[GTerm, int]], set[GTerm], linear.LinearSystem] | None = None
+
+    def terms(self) -> list[GTerm]:
+        """Every term the coalition knows symbolically (public terms apart), without
+        decoding derivations."""
+        if self._raw:
+            assert self._dec is not None
+            term = self._dec.term
+            pending = [term(sym) for sym in self._raw]
+            seen = set(pending)
+            return pending + [t for t in self._ders if t not in seen]
+        return list(self._ders)
+
+    def add(self, t: GTerm, d: Derivation) -> None:
+        """Record one more derivation of `t` (a numeric one, found in Python)."""
+        self._ders.setdefault(t, []).append(d)
+        self.view = None
 
     @property
     def ders(self) -> dict[GTerm, list[Derivation]]:
@@ -162,6 +181,8 @@ class Engine:
         self._dec: Decoder | None = None
         self._pub: dict[GTerm, int] = {}
         self._holders: dict[clingo.Symbol, list[Name]] | None = None
+        self._symatoms_cache: frozenset[GTerm] | None = None
+        self._known: dict[tuple[frozenset[Name], int], Knowledge] = {}
 
     # ------------------------------------------------------------ set-up
 
@@ -268,8 +289,24 @@ class Engine:
     # ------------------------------------------------------------ knowledge
 
     def knowledge(self, members: tuple[Name, ...], after: int | None = None) -> Knowledge:
-        """Everything the coalition `members` knows after step `after` (default: the end)."""
+        """Everything the coalition `members` knows after step `after` (default: the end).
+
+        The last few answers are kept: a spec asks about the same coalition again and
+        again (`server learns x[i] for i in 1..Q`), and each answer may mean decoding
+        everything a server received.
+        """
         after = self.last_step if after is None else after
+        members = tuple(sorted(set(members)))
+        key = (frozenset(members), after)
+        hit = self._known.pop(key, None)
+        if hit is None:
+            hit = self._knowledge(members, after)
+        self._known[key] = hit  # most recently used last
+        while len(self._known) > KNOWLEDGE_CACHE:
+            del self._known[next(iter(self._known))]
+        return hit
+
+    def _knowledge(self, members: tuple[Name, ...], after: int) -> Knowledge:
         ctl = self.coalition
         self._reset()
         self._set_after(ctl, after)
@@ -283,16 +320,18 @@ class Engine:
                 know = Knowledge(members, after)
                 break
             know = self._decode(members, after, syms)
-            rows, known = self._linear_view(know)
             needed = {self._decoder.term(s.arguments[0]): s.arguments[0]
                       for s in syms if s.name == "needlin"}
-            if not rows and not needed:
+            rows, known = self._linear_view(know)
+            # only atoms with a use outside linear terms can take the closure further
+            cands = self._symatoms - known - learned
+            if not rows or not (cands or needed):
                 break
-            new = linear.determined_atoms(rows, known) - known - learned if rows else set()
-            new = {a for a in new if not isinstance(a, Lin)}
+            system = linear.LinearSystem(rows, known)
+            new = system.determined_atoms(cands) - known if cands else set()
             # a linear term the coalition needs (a key, say) and can compute
             new |= {t for t in needed if t not in learned
-                    and linear.solve(rows, known, atoms(t)) is not None}
+                    and system.solve(atoms(t)) is not None}
             if not new:
                 break
             for a in new:
@@ -305,20 +344,24 @@ class Engine:
             for a in learned:
                 comb = linear.solve(rows, known_base - learned, atoms(a))
                 if comb is not None:
-                    know.ders.setdefault(a, []).append(_numeric(comb, rows))
+                    know.add(a, _numeric(comb, rows))
         return know
 
     def determined(self, know: Knowledge, target: GTerm) -> bool:
         """Does the coalition know `target` (symbolically, or as a linear combination)?"""
         if know.knows(target):
             return True
-        if isinstance(target, Lin) or _has_lin(know):
+        if know.view is None:
             rows, known = self._linear_view(know)
-            comb = linear.solve(rows, known, atoms(target))
+            know.view = (rows, known, linear.LinearSystem(rows, known))
+        rows, known, system = know.view
+        if isinstance(target, Lin) or rows:
+            comb = system.solve(atoms(target))
             if comb is None:
                 return False
-            # the combination is the proof's last step
-            know.ders.setdefault(target, []).append(_numeric(comb, rows))
+            # the combination is the proof's last step (rows and span are unchanged)
+            know.add(target, _numeric(comb, rows))
+            know.view = (rows, known, system)
             return True
         return False
 
@@ -385,6 +428,14 @@ class Engine:
             ]
         return sorted(set(self._holders[target]))
 
+    @property
+    def _symatoms(self) -> frozenset[GTerm]:
+        """Atoms of relevant linear terms that are also used outside them (symatom/1)."""
+        if self._symatoms_cache is None:
+            self._symatoms_cache = frozenset(
+                self._decoder.term(sym.arguments[0]) for sym in self.static_atoms("symatom", 1))
+        return self._symatoms_cache
+
     def static_atoms_set(self, name: str, arity: int) -> set[clingo.Symbol]:
         """`static_atoms` as a set, for membership tests."""
         return set(self.static_atoms(name, arity))
@@ -437,8 +488,9 @@ class Engine:
         self, know: Knowledge, exclude: set[GTerm] = frozenset()  # type: ignore[assignment]
     ) -> tuple[list[dict[GTerm, int]], set[GTerm]]:
         """The coalition's linear observations (rows) and the atoms it knows."""
-        rows = [dict(t.parts) for t in know.ders if isinstance(t, Lin) and t not in exclude]
-        known = {t for t in know.ders if not isinstance(t, Lin)} | set(know.public)
+        terms = know.terms()
+        rows = [dict(t.parts) for t in terms if isinstance(t, Lin) and t not in exclude]
+        known = {t for t in terms if not isinstance(t, Lin)} | set(know.public)
         return rows, known
 
 
@@ -469,10 +521,6 @@ def _derivation(dec: Decoder, s: clingo.Symbol) -> Derivation:
                         r.arguments[2].number)
         return Derivation(leaf.kind, (), leaf)
     return Derivation(r.name, tuple(dec.term(p) for p in prem.arguments))
-
-
-def _has_lin(know: Knowledge) -> bool:
-    return any(isinstance(t, Lin) for t in know.ders)
 
 
 def _numeric(comb, rows: list[dict[GTerm, int]]) -> Derivation:
