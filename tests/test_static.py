@@ -60,7 +60,7 @@ def test_a_linear_part_the_sender_holds_needs_no_sender_check() -> None:
         HEAD + "u[i] -> server : enc(k[i], x[i] + m[i] - m[(i + N - 2) % N + 1]) for i in 1..N\n",
         "t.tip",
     )
-    assert Engine(model).static_atoms("hard", 3) == []  # every sender holds its parts
+    assert Engine(model).static_atoms("hard", 3) == ()  # every sender holds its parts
     broken = frontend.load_text(HEAD + "u[i] -> server : enc(k[i], x[i] + x[1]) for i in 1..N\n",
                                 "t.tip")
     assert len(Engine(broken).static_atoms("hard", 3)) == 3  # u[2..4] do not hold x[1]

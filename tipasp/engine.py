@@ -183,6 +183,7 @@ class Engine:
         self._holders: dict[clingo.Symbol, list[Name]] | None = None
         self._symatoms_cache: frozenset[GTerm] | None = None
         self._known: dict[tuple[frozenset[Name], int], Knowledge] = {}
+        self._static: dict[tuple[str, int], tuple[clingo.Symbol, ...]] = {}
 
     # ------------------------------------------------------------ set-up
 
@@ -436,13 +437,18 @@ class Engine:
                 self._decoder.term(sym.arguments[0]) for sym in self.static_atoms("symatom", 1))
         return self._symatoms_cache
 
-    def static_atoms_set(self, name: str, arity: int) -> set[clingo.Symbol]:
+    def static_atoms_set(self, name: str, arity: int) -> frozenset[clingo.Symbol]:
         """`static_atoms` as a set, for membership tests."""
-        return set(self.static_atoms(name, arity))
+        return frozenset(self.static_atoms(name, arity))
 
-    def static_atoms(self, name: str, arity: int) -> list[clingo.Symbol]:
-        """The atoms of a predicate that grounding decided (static facts)."""
-        return [sa.symbol for sa in self.coalition.symbolic_atoms.by_signature(name, arity)]
+    def static_atoms(self, name: str, arity: int) -> tuple[clingo.Symbol, ...]:
+        """The atoms of a predicate that grounding decided (static facts; read once,
+        since every question may ask, and there may be one per agent)."""
+        key = (name, arity)
+        if key not in self._static:
+            self._static[key] = tuple(
+                sa.symbol for sa in self.coalition.symbolic_atoms.by_signature(name, arity))
+        return self._static[key]
 
     def is_public(self, target: clingo.Symbol) -> bool:
         """Whether the target is a declared public term (every agent holds it)."""
