@@ -21,6 +21,7 @@ examples:
   tipasp check examples/secure_sum.tip
   tipasp check examples/secure_sum.tip --json
   tipasp check examples/secure_sum.tip --set N=1000 --timeout 60
+  tipasp check examples/secure_sum.tip --set N=100000 --progress on
   tipasp explain examples/secure_sum.tip "{server, u[2], u[5]} learns x[1]"
   tipasp explain examples/secure_sum.tip "server learns x[1]" --format dot
   tipasp fmt examples/secure_sum.tip
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="secrets with a range below 2^B values can be guessed (default 40)")
         sp.add_argument("--max-coalition", type=int, default=None, metavar="K",
                         help="consider coalitions of at most K agents")
+        sp.add_argument("--progress", choices=["auto", "on", "off"], default="auto",
+                        help="show what a long run is doing on standard error "
+                        "(auto: when it is a terminal; default auto)")
 
     c = sub.add_parser("check", help="answer every query and assertion of a spec",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -89,13 +93,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         _parser().print_help()
         return 2
+    from . import progress
+
     try:
         if args.command == "fmt":
             return _fmt(args)
         _watchdog(args.timeout)
-        if args.command == "check":
-            return _check(args)
-        return _explain(args)
+        progress.begin(args.progress)
+        try:
+            if args.command == "check":
+                return _check(args)
+            return _explain(args)
+        finally:
+            progress.end()
     except SpecError as err:
         sys.stderr.write(err.render() + "\n")
         return 2
@@ -121,7 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(args: argparse.Namespace, extra: str | None = None):
-    from . import frontend
+    from . import frontend, progress
+
+    progress.phase(f"reading {args.spec}")
 
     overrides = frontend.parse_overrides(args.set)
     if extra is None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import clingo
 from clingo import ast
 
-from . import linear
+from . import linear, progress
 from .compile import Compiler, symbol_of
 from .holders import holders
 from .model import Model, Term
@@ -199,6 +199,8 @@ class Engine:
     def _control(
         self, rules: Iterable[str], extra: list[ast.AST], args: list[str]
     ) -> clingo.Control:
+        which = "coalition" if "coalition" in rules else "agents"
+        progress.phase(f"grounding the {which} program")
         ctl = clingo.Control(args + ["--warn=none"], logger=_quiet)
         for r in rules:
             ctl.add("base", [], rule_text(r))
@@ -209,6 +211,10 @@ class Engine:
                 b.add(r)
         ctl.ground([("base", [])])
         return ctl
+
+    def ground(self) -> None:
+        """Ground the coalition program now (otherwise its first use grounds it)."""
+        _ = self.coalition
 
     @property
     def coalition(self) -> clingo.Control:

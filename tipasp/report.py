@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import proofcheck, render
+from . import progress, proofcheck, render
 from .answer import Answerer, Options, instances
 from .engine import Engine, Knowledge
 from .errors import Diagnostic, ResourceLimit, SpecError
@@ -66,12 +66,15 @@ def check_spec(model: Model, options: Options) -> list[dict[str, Any]]:
     """Every question's result, in source order (see answer.py for the result form)."""
     engine = Engine(model, guess_bits=options.guess_bits, max_coalition=options.max_coalition)
     insts = instances(model, engine)
+    engine.ground()  # now, so that progress shows grounding and sender checks apart
+    progress.phase("checking that every sender can build what it sends")
     diags = sender_errors(model, engine)
     if diags:
         raise SpecError(diags, model.source)
     answerer = Answerer(model, engine, options)
     results = []
-    for inst in insts:
+    for i, inst in enumerate(insts, 1):
+        progress.phase(f"question {i} of {len(insts)} (line {inst.question.pos.line})")
         res = answerer.answer(inst)
         for p in res.get("_proofs") or []:
             problems = proofcheck.check(p.to_json(), model, list(p.coalition), show(p.target),
