@@ -326,9 +326,10 @@ class Engine:
             if syms is None:
                 know = Knowledge(members, after)
                 break
-            know = self._decode(members, after, syms)
+            raw, other = _split(syms)
+            know = self._knowing(members, after, raw)
             needed = {self._decoder.term(s.arguments[0]): s.arguments[0]
-                      for s in syms if s.name == "needlin"}
+                      for s in other.get("needlin", ())}
             rows, known = self._linear_view(know)
             # only atoms with a use outside linear terms can take the closure further
             cands = self._symatoms - known - learned
@@ -387,12 +388,12 @@ class Engine:
         ctl.configuration.solve.models = 0  # type: ignore[union-attr]
         with ctl.solve(yield_=True) as h:
             for m in h:
-                syms = list(m.symbols(shown=True))
+                raw, other = _split(m.symbols(shown=True))
                 members = tuple(
-                    sorted(self._decoder.term(s.arguments[0]) for s in syms if s.name == "in")
+                    sorted(self._decoder.term(s.arguments[0]) for s in other.get("in", ()))
                 )
                 if decode:
-                    out.append(self._decode(members, after, syms))  # type: ignore[arg-type]
+                    out.append(self._knowing(members, after, raw))  # type: ignore[arg-type]
                 else:
                     out.append(Knowledge(members, after))  # type: ignore[arg-type]
         out.sort(key=lambda k: (len(k.members), k.members))
@@ -416,8 +417,8 @@ class Engine:
         sets = []
         with ctl.solve(yield_=True) as h:
             for m in h:
-                gifts = [self._decoder.term(s.arguments[0]) for s in m.symbols(shown=True)
-                         if s.name == "gift"]
+                gifts = [self._decoder.term(s.arguments[0])
+                         for s in _split(m.symbols(shown=True))[1].get("gift", ())]
                 sets.append(tuple((g, tuple(holders(self.model, g)))
                                   for g in sorted(gifts, key=sort_key)))
         sets.sort(key=lambda s: (len(s), [sort_key(g) for g, _ in s]))
@@ -489,11 +490,8 @@ class Engine:
                 return list(m.symbols(shown=True))
         return None
 
-    def _decode(self, members, after, syms: list[clingo.Symbol]) -> Knowledge:
-        raw: dict[clingo.Symbol, list[clingo.Symbol]] = {}
-        for s in syms:
-            if s.match("der", 4):
-                raw.setdefault(s.arguments[1], []).append(s)
+    def _knowing(self, members, after, raw: dict[clingo.Symbol, list[clingo.Symbol]]
+                 ) -> Knowledge:
         return Knowledge(members, after, self._pub, raw, self._decoder, self.agent_names)
 
     def _linear_view(
@@ -520,6 +518,21 @@ def _fact(name: str, *args: clingo.Symbol) -> ast.AST:
         ast.SymbolicAtom(ast.Function(LOC, name, [ast.SymbolicTerm(LOC, a) for a in args], 0)),
     )
     return ast.Rule(LOC, head, [])
+
+
+def _split(syms: Iterable[clingo.Symbol]
+           ) -> tuple[dict[clingo.Symbol, list[clingo.Symbol]], dict[str, list[clingo.Symbol]]]:
+    """A model's shown atoms in one pass (each call into clingo costs): der/4 by the
+    term derived, and the others by name."""
+    raw: dict[clingo.Symbol, list[clingo.Symbol]] = {}
+    other: dict[str, list[clingo.Symbol]] = {}
+    for s in syms:
+        name = s.name
+        if name == "der":
+            raw.setdefault(s.arguments[1], []).append(s)
+        else:
+            other.setdefault(name, []).append(s)
+    return raw, other
 
 
 def _derivation(dec: Decoder, s: clingo.Symbol) -> Derivation:

@@ -486,16 +486,16 @@ class LinearSystem:
             return self._combination(target, {})
         chosen = self._short_explanation(t)
         if chosen is None:
-            # No short explanation: decide on the whole connected component.
-            comp = self._component(t)
-            if not self._in_span(comp, t):
-                return None
-            chosen = comp
+            # No short explanation: decide on the whole connected component (one
+            # tracked elimination both decides and explains).
+            chosen = self._component(t)
         elim = _Eliminator(track=True)
         elim.add((j, self._rows[j]) for j in chosen)
         residual = dict(t)
         prov = elim.reduce(residual, {})
-        assert not residual and prov is not None
+        if residual:
+            return None
+        assert prov is not None
         # residual = t - sum(prov) == 0, so t = -prov as a combination of rows
         coefs = {j: -c for j, c in prov.items() if c != 0}
         return self._combination(target, coefs)
