@@ -621,3 +621,15 @@ def test_override_of_an_undeclared_constant():
         "t.tip:0:0: error: --set NN=4: the spec declares no constant 'NN'\n"
         "  hint: did you mean 'N'?"
     )
+
+
+def test_a_misspelt_statement_word_is_named_not_read_as_a_sender() -> None:
+    """`eavesdrop e on a -> b` parses as a message from an agent `eavesdrop`; the
+    error (at `e`) names the statement word that was meant."""
+    src = AGENTS + "secret x @ a\na -> b : x\n"
+    assert hint(src + "eavesdrop u[1] on a -> b") == (
+        "did you mean 'eavesdropper' at the start of the statement?")
+    assert hint(src + "queri b learns x") == "did you mean 'query' at the start of the statement?"
+    assert one(src + "queri b learns x")[:2] == (5, 7)
+    # a real message with a typo elsewhere gets no such hint
+    assert hint(src + "a b : x") is None

@@ -903,6 +903,11 @@ def _found(tok: Tok) -> str:
     return f"'{tok.value}'"
 
 
+# the words that begin a statement (a misspelt one makes the statement a message)
+_STMT_WORDS = ("const", "agent", "public", "secret", "random", "key", "keypair", "noise",
+               "shares", "function", "collude", "corrupt", "eavesdropper", "query", "assert")
+
+
 def _syntax_diagnostic(stuck: _Stuck, toks: list[Tok], file: str) -> Diagnostic:
     """A syntax error in words, at the token the parser could not take."""
     tok, index = stuck.tok, stuck.index
@@ -938,6 +943,12 @@ def _syntax_diagnostic(stuck: _Stuck, toks: list[Tok], file: str) -> Diagnostic:
             hint = f"did you mean '{close[0]}'?"
     elif tok.type == "_EQ" and "CMP" in expected:
         hint = "use '==' to compare"
+    first = toks[0] if toks else None
+    if hint is None and index > 0 and first is not None and first.type == "NAME":
+        # `eavesdrop eve on a -> b` reads as a message from agent `eavesdrop`
+        close = difflib.get_close_matches(first.value.lower(), _STMT_WORDS, n=1, cutoff=0.75)
+        if close:
+            hint = f"did you mean '{close[0]}' at the start of the statement?"
     if tok.type == "NAME" and tok.value == "or" and "_AND" in expected:
         hint = "all conditions must hold; 'or' is not supported: split the statement in two"
     return Diagnostic(pos, message, hint)
