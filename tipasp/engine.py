@@ -101,9 +101,10 @@ class Knowledge:
         return list(self._ders)
 
     def add(self, t: GTerm, d: Derivation) -> None:
-        """Record one more derivation of `t` (a numeric one, found in Python)."""
+        """Record one more derivation of `t` (a numeric one, found in Python). `t` is
+        then in the span of the linear view already, so a view built before stays
+        right."""
         self._ders.setdefault(t, []).append(d)
-        self.view = None
 
     @property
     def ders(self) -> dict[GTerm, list[Derivation]]:
@@ -367,9 +368,8 @@ class Engine:
             comb = system.solve(atoms(target))
             if comb is None:
                 return False
-            # the combination is the proof's last step (rows and span are unchanged)
+            # the combination is the proof's last step
             know.add(target, _numeric(comb, rows))
-            know.view = (rows, known, system)
             return True
         return False
 
@@ -417,8 +417,8 @@ class Engine:
         sets = []
         with ctl.solve(yield_=True) as h:
             for m in h:
-                gifts = [self._decoder.term(s.arguments[0])
-                         for s in _split(m.symbols(shown=True))[1].get("gift", ())]
+                gifts = [self._decoder.term(s.arguments[0]) for s in m.symbols(shown=True)
+                         if s.name == "gift"]
                 sets.append(tuple((g, tuple(holders(self.model, g)))
                                   for g in sorted(gifts, key=sort_key)))
         sets.sort(key=lambda s: (len(s), [sort_key(g) for g, _ in s]))
