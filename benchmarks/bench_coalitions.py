@@ -43,7 +43,7 @@ import os
 import sys
 import tempfile
 
-from runner import Run, run_tipasp
+from runner import Run, report_failures, run_tipasp
 
 RING = """\
 # Ring of pairwise masks: only the two neighbours of u[1] (with the server) learn x[1].
@@ -160,14 +160,7 @@ def main(argv: list[str]) -> int:
                 failures.append(f"{shape} N={n}:\n    " + "\n    ".join(problems))
             if run.status in ("timeout", "memout"):
                 gave_up = True
-    if failures:
-        print("\n" + "!" * 72)
-        print("MISMATCH: the coalitions found are not the expected ones")
-        for f in failures:
-            print("  " + f)
-        print("!" * 72)
-        return 1
-    return 0
+    return report_failures("MISMATCH: the coalitions found are not the expected ones", failures)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import sys
 import tempfile
 from typing import Any
 
-from runner import Run, run_tipasp
+from runner import Run, report_failures, run_tipasp
 
 HEADER = """\
 const N = {n}
@@ -179,14 +179,7 @@ def main(argv: list[str]) -> int:
                    f"{on.peak_mb:.0f}", f"{off.peak_mb:.0f}", exits]
             print(" | ".join(f"{c:>{w}}" for c, w in zip(row, widths, strict=True)),
                   flush=True)
-    if failures:
-        print("\n" + "!" * 72)
-        print("MISMATCH")
-        for f in failures:
-            print("  " + f)
-        print("!" * 72)
-        return 1
-    return 0
+    return report_failures("MISMATCH", failures)
 
 
 if __name__ == "__main__":

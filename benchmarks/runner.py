@@ -67,3 +67,15 @@ def run_tipasp(args: list[str], timeout: float, mem_mb: int) -> Run:
     else:
         status = str(proc.returncode)
     return Run(wall, peak, status, stdout, stderr)
+
+
+def report_failures(title: str, failures: list[str]) -> int:
+    """Print the failures under a banner; the script's exit status (1 if any)."""
+    if not failures:
+        return 0
+    print("\n" + "!" * 72)
+    print(title)
+    for f in failures:
+        print("  " + f)
+    print("!" * 72)
+    return 1
