@@ -9,12 +9,12 @@ number of ground atoms was linear: see "Keeping grounding linear" in docs/engine
 
 from __future__ import annotations
 
-import importlib.resources
 from collections import Counter
 from typing import Any
 
 import pytest
 from clingo import ast
+from test_rules import rule_statements
 
 from tipasp import frontend
 from tipasp.answer import Options, instances
@@ -101,16 +101,6 @@ def test_ground_atoms_grow_linearly(spec: str) -> None:
         assert large[pred] <= 4.5 * max(small[pred], 1), pred
 
 
-def _rules() -> list[tuple[str, ast.AST]]:
-    out: list[tuple[str, ast.AST]] = []
-    files = importlib.resources.files("tipasp.rules")
-    for f in sorted(files.iterdir(), key=lambda p: p.name):
-        if f.name.endswith(".lp"):
-            ast.parse_string(f.read_text("utf-8"),
-                             lambda st, name=f.name: out.append((name, st)))
-    return out
-
-
 def _vars(node: ast.AST) -> set[str]:
     found: set[str] = set()
 
@@ -147,7 +137,7 @@ def test_a_new_known_term_is_joined_by_the_term_not_by_the_knower() -> None:
     a predicate that joins the static side first (rbnext, knext, dhneed, oknext).
     """
     bad = []
-    for name, st in _rules():
+    for name, st in rule_statements():
         if st.ast_type != ast.ASTType.Rule:
             continue
         atoms = [a for a in map(_positive_atom, st.body) if a is not None]

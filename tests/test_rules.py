@@ -21,6 +21,17 @@ from tipasp import compile as compile_module
 ENGINE_FACTS = {("maxsize", 1)}
 
 
+def rule_statements() -> list[tuple[str, ast.AST]]:
+    """Every statement of rules/*.lp as installed, with its file name."""
+    out: list[tuple[str, ast.AST]] = []
+    files = importlib.resources.files("tipasp.rules")
+    for f in sorted(files.iterdir(), key=lambda p: p.name):
+        if f.name.endswith(".lp"):
+            ast.parse_string(f.read_text("utf-8"),
+                             lambda st, name=f.name: out.append((name, st)))
+    return out
+
+
 def _atoms(node: Any, out: set[tuple[str, int]]) -> None:
     """Every predicate signature of a symbolic atom below `node`."""
     if isinstance(node, ast.AST):
@@ -57,10 +68,8 @@ def _defined_and_read() -> tuple[set[tuple[str, int]], dict[tuple[str, int], str
         for sig in used:
             read.setdefault(sig, name)
 
-    files = importlib.resources.files("tipasp.rules")
-    for f in sorted(files.iterdir(), key=lambda p: p.name):
-        if f.name.endswith(".lp"):
-            ast.parse_string(f.read_text("utf-8"), lambda st, n=f.name: take(st, n))
+    for name, st in rule_statements():
+        take(st, name)
     return defined, read
 
 
@@ -109,8 +118,6 @@ def test_a_chain_step_meets_one_other_literal() -> None:
         if any(p in chains for p in positive) and len(positive) > 2:
             bad.append(f"{name}: {st}")
 
-    files = importlib.resources.files("tipasp.rules")
-    for f in sorted(files.iterdir(), key=lambda p: p.name):
-        if f.name.endswith(".lp"):
-            ast.parse_string(f.read_text("utf-8"), lambda st, n=f.name: take(st, n))
+    for name, st in rule_statements():
+        take(st, name)
     assert not bad, bad
