@@ -22,6 +22,7 @@ import clingo
 from clingo import ast
 
 from .ground import c_div, c_mod
+from .ground import term as ground_term
 from .model import (
     AgentRef,
     Generator,
@@ -42,6 +43,7 @@ from .model import (
     subterms,
 )
 from .static import trivially_built
+from .terms import App, GTerm, Lin, Name, Tup
 
 _POS = ast.Position("<tipasp>", 1, 1)
 LOC = ast.Location(_POS, _POS)
@@ -117,6 +119,7 @@ class Compiler:
     def __init__(self, model: Model, guess_bits: int = 40) -> None:
         self.model = model
         self.guess_bits = guess_bits
+        self._agent_names = frozenset(a.name for a in model.agents)
         self.out: list[ast.AST] = []
         self._ids = 0
         self._vars = 0
@@ -278,10 +281,12 @@ class Compiler:
                 self.emit(atom("init", self.agent(h, env), me, line), body)
             if d.range is not None:
                 lo, hi = d.range
-                if hi - lo + 1 < 2**self.guess_bits:
+                if (hi - lo + 1).bit_length() <= self.guess_bits:  # fewer than 2^bits values
                     self.emit(atom("weak", me), body)
             if d.shares is not None:
-                of = self.term(d.shares.of, env, body)
+                # the shared value is one term for all shares (the hidden share index
+                # #k is no variable of it: a linear value would be a template per share)
+                of = self.term(d.shares.of, {k: v for k, v in env.items() if k != "#k"}, body)
                 self.emit(
                     atom("share", me, of, env["#k"], num(d.shares.threshold)), body
                 )
@@ -332,10 +337,28 @@ class Compiler:
 
         Returns the AST term; `symbol_of` turns it into a clingo Symbol.
         """
-        env: Env = {k: num(v) for k, v in binding.items()}
-        me = self.term(t, env, [])
+        # the target is ground: compile its canonical form, so that a target whose
+        # summands cancel (`x + y - y`) is the atom itself (its holders, its symbol)
+        me = self.term(model_term(ground_term(t, binding), self._agent_names), {}, [])
         self.emit(atom("target", me), [])
         return me
+
+
+def model_term(g: GTerm, agents: frozenset[str]) -> Term:
+    """The model term of a ground term (indices as constants; `agents`: the names
+    that are agents)."""
+    if isinstance(g, Name):
+        idx = tuple(IConst(i) for i in g.idx)
+        if g.base in agents:
+            return TAgent(AgentRef(g.base, idx))
+        return TName(g.base, idx)
+    if isinstance(g, Tup):
+        return TTuple(tuple(model_term(p, agents) for p in g.parts))
+    if isinstance(g, App):
+        return TApp(g.fn, tuple(model_term(a, agents) for a in g.args))
+    if isinstance(g, Lin):
+        return TLin(tuple((c, model_term(a, agents)) for a, c in g.parts))
+    raise TypeError(g)
 
 
 def agents_in_terms(model: Model) -> set[str]:

@@ -78,6 +78,7 @@ class Knowledge:
         raw: dict[clingo.Symbol, list[clingo.Symbol]] | None = None,
         decoder: Decoder | None = None,
         agents: frozenset[str] = frozenset(),
+        collapse: bool = False,
     ) -> None:
         self.members = members
         self.after = after
@@ -85,6 +86,9 @@ class Knowledge:
         self._raw = raw or {}  # term symbol -> its der/4 symbols, not yet decoded
         self._dec = decoder
         self._agents = agents
+        # some linear term of the program cancels down to one atom (onelin/2): then a
+        # term's own symbol is not the only one it may be known under
+        self._collapse = collapse
         self._ders: dict[GTerm, list[Derivation]] = {}
         # the linear view (rows, known atoms, their LinearSystem), built on demand
         self.view: tuple[list[dict[GTerm, int]], set[GTerm], linear.LinearSystem] | None = None
@@ -121,7 +125,7 @@ class Knowledge:
         known issue 1) is not consulted until everything is decoded.
         """
         syms = self._symbols(t)
-        if syms is None:
+        if syms is None or self._collapse:
             return self.ders.get(t, [])
         for sym in syms:
             self._take(sym)
@@ -134,7 +138,7 @@ class Knowledge:
         syms = self._symbols(t)
         if syms is not None and any(sym in self._raw for sym in syms):
             return True
-        if syms is None or isinstance(t, Lin):
+        if syms is None or isinstance(t, Lin) or self._collapse:
             return t in self.ders  # exact: decode the rest
         return False
 
@@ -158,6 +162,11 @@ class Knowledge:
         term = dec.term(sym)
         out = self._ders.setdefault(term, [])
         for s in syms:
+            if s.arguments[2].name == "same":
+                # a linear term that cancels down to an atom (x + y - y) and the atom
+                # are two symbols of one term: its derivations are both symbols'
+                self._take(s.arguments[3].arguments[0])
+                continue
             out.append(_derivation(dec, s))
 
 
@@ -492,7 +501,8 @@ class Engine:
 
     def _knowing(self, members, after, raw: dict[clingo.Symbol, list[clingo.Symbol]]
                  ) -> Knowledge:
-        return Knowledge(members, after, self._pub, raw, self._decoder, self.agent_names)
+        return Knowledge(members, after, self._pub, raw, self._decoder, self.agent_names,
+                         bool(self.static_atoms("onelin", 2)))
 
     def _linear_view(
         self, know: Knowledge, exclude: set[GTerm] = frozenset()  # type: ignore[assignment]

@@ -807,17 +807,132 @@ class _Checker:
         if ranged is None:
             return f"{fmt(t)} is not a secret declared with a range"
         size = ranged[1] - ranged[0] + 1
-        if size >= 2**self.guess_bits:
+        if size.bit_length() > self.guess_bits:
             return f"the range of {fmt(t)} has {size} values, not fewer than 2^{self.guess_bits}"
         if not prem:
             return "guess needs a premise to test guesses against"
-        test = prem[0]
-        if not contains(test, t):
-            return f"{fmt(test)} does not contain {fmt(t)}"
-        known = {t, *prem[1:]}
-        if not _composable(test, known, {}):
-            return f"{fmt(test)} cannot be rebuilt from {fmt(t)} and the other premises"
+        if t in prem:
+            return f"the guessed secret {fmt(t)} is itself a premise"
+        if not GuessTest(t, set(prem)).tested():
+            return (f"no test of a guess of {fmt(t)}: no premise can be rebuilt from the "
+                    "guess, and no ciphertext decrypted with it shows redundancy")
         return None
+
+
+class GuessTest:
+    """Whether a knower of `known` can test a guess of `w` offline (LANGUAGE.md §6).
+
+    1. rebuild: a known term (not `w`) containing `w` is rebuilt from the guess:
+       every part containing `w` rebuilt, every other part composed from `known`;
+    2. open: a known enc(K, M) whose key K is rebuilt from the guess is decrypted,
+       and the plaintext is recognised: a term occurs twice among the decrypted
+       parts; a decrypted part is rebuilt from the guess; or a term obtained from
+       one root of a decryption (the whole plaintext, or one top-level part of a
+       tuple plaintext, split further) equals a term decrypted under another root
+       (of another ciphertext, or another top-level part) or a known term other
+       than the ciphertext itself.
+    """
+
+    def __init__(self, w: CTerm, known: set[CTerm]) -> None:
+        self.w = w
+        self.known = known
+        self._memo: dict[CTerm, bool] = {}
+        self._rb: dict[CTerm, bool] = {}
+
+    def comp(self, u: CTerm) -> bool:
+        """`u` (free of the guess) is composed from the known terms."""
+        return not contains(u, self.w) and _composable(u, self.known, self._memo)
+
+    def rebuilt(self, u: CTerm) -> bool:
+        """`u` (containing the guess) is rebuilt from the guess and the known terms."""
+        if u == self.w:
+            return True
+        if u in self._rb:
+            return self._rb[u]
+        self._rb[u] = False
+        kids = children(u)
+        ok = contains(u, self.w) and bool(kids) and not (u[0] == "a" and u[1] in ("pk", "sk"))
+        ok = ok and all(self.rebuilt(k) if contains(k, self.w) else self.comp(k) for k in kids)
+        if not ok and u[0] == "x":  # exp(g, ..., a, b) from a known exp(g, ..., a) and b
+            need = Counter(u[2])
+            for k in self.known:
+                if k[0] == "x" and k[1] == u[1] and not Counter(k[2]) - need:
+                    rest = list((need - Counter(k[2])).elements())
+                    if rest and all(self.rebuilt(e) if contains(e, self.w) else self.comp(e)
+                                    for e in rest) and any(contains(e, self.w) for e in rest):
+                        ok = True
+                        break
+        self._rb[u] = ok
+        return ok
+
+    def tested(self) -> bool:
+        w = self.w
+        if any(k != w and contains(k, w) and self.rebuilt(k) for k in self.known):
+            return True
+        # decryptions with a rebuilt key: occurrences (ciphertext, root, path, term)
+        occ: list[tuple[CTerm, int, tuple[int, ...], CTerm]] = []
+        for c in self.known:
+            if c[0] != "a" or c[1] != "enc" or len(c[2]) != 2:
+                continue
+            key, m = c[2]
+            if not contains(key, w) or not self.rebuilt(key):
+                continue
+            occ.append((c, 0, (), m))
+            if m[0] == "t":
+                stack = [(i, (i,), p) for i, p in enumerate(m[1], 1)]
+                while stack:
+                    root, path, u = stack.pop()
+                    occ.append((c, root, path, u))
+                    if u[0] == "t":
+                        stack.extend((root, (*path, j), p) for j, p in enumerate(u[1], 1))
+        seen: dict[CTerm, tuple[CTerm, tuple[int, ...]]] = {}
+        for c, _, path, u in occ:
+            if u in seen and seen[u] != (c, path):
+                return True  # the same term decrypted twice
+            seen.setdefault(u, (c, path))
+            if contains(u, w) and self.rebuilt(u):
+                return True  # a decrypted part rebuilt from the guess
+        roots = {(c, r) for c, r, _, _ in occ}
+        for c, r in roots:
+            mine = {u for c2, r2, _, u in occ if (c2, r2) == (c, r)}
+            memo: dict[CTerm, str | None] = {}
+            for c2, r2, _, u in occ:
+                other = c2 != c or (r != 0 and r2 != 0 and r2 != r)
+                if other and self._obtained(u, c, mine, memo) == "open":
+                    return True
+            if any(k != c and self._built(k, c, mine, memo) for k in self.known):
+                return True
+        return False
+
+    def _built(self, k: CTerm, c: CTerm, mine: set[CTerm], memo: dict[CTerm, str | None]
+               ) -> bool:
+        """The known term `k` is a decrypted term of the root, or is built from
+        its parts (at least one obtained from the root's decrypted terms)."""
+        if k in mine:
+            return True
+        if k[0] not in ("t", "a", "x") or (k[0] == "a" and k[1] in ("pk", "sk")):
+            return False
+        got = [self._obtained(u, c, mine, memo) for u in children(k)]
+        return bool(got) and None not in got and "open" in got
+
+    def _obtained(self, u: CTerm, c: CTerm, mine: set[CTerm], memo: dict[CTerm, str | None]
+                  ) -> str | None:
+        """How `u` is obtained under a root of `c` whose decrypted terms are `mine`:
+        "open" (using one of them), "plain" (from knowledge and the guess), or None."""
+        if u in memo:
+            return memo[u]
+        memo[u] = None
+        res: str | None = None
+        if u in mine and u != c:
+            res = "open"
+        elif self.comp(u) or (contains(u, self.w) and self.rebuilt(u)):
+            res = "plain"
+        elif u != c and u[0] in ("t", "a", "x") and not (u[0] == "a" and u[1] in ("pk", "sk")):
+            got = [self._obtained(k, c, mine, memo) for k in children(u)]
+            if got and all(g is not None for g in got):
+                res = "open" if "open" in got else "plain"
+        memo[u] = res
+        return res
 
 
 def _composable(t: CTerm, known: set[CTerm], memo: dict[CTerm, bool]) -> bool:

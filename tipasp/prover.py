@@ -16,12 +16,13 @@ from fractions import Fraction
 
 from .engine import Derivation, Knowledge
 from .proof import Proof, Step
+from .proofcheck import GuessTest, parse
 from .terms import App, GTerm, Lin, Tup, atoms, show, subterms
 
 Shares = Mapping[GTerm, tuple[int, tuple[GTerm, ...]]]  # value -> (threshold, its shares)
 
 
-def _expand(t: GTerm, d: Derivation, know: Knowledge, shares: Shares, weak: frozenset[GTerm]
+def _expand(t: GTerm, d: Derivation, know: Knowledge, shares: Shares, forbid: frozenset[GTerm]
             ) -> tuple[str, tuple[GTerm, ...], tuple[Fraction, ...] | None] | None:
     """The proof rule, premises and coefficients of derivation `d` of `t` (None: unusable)."""
     r = d.rule
@@ -53,39 +54,55 @@ def _expand(t: GTerm, d: Derivation, know: Knowledge, shares: Shares, weak: froz
             return None
         return ("reconstruct", tuple(have[:th]), None)
     if r == "guess":
-        (tested,) = d.premises
-        return ("guess", (tested, *_rebuild_parts(tested, t)), None)
+        prem = tuple(dict.fromkeys(d.premises))
+        full = (*prem, *_support(prem, t, know, shares, forbid | {t}))
+        # The closure records tests whose known parts may come from the guess itself
+        # (a plaintext decrypted with it): keep only tests that hold with what the
+        # knower has without the guess.
+        if not GuessTest(parse(show(t)), {parse(show(p)) for p in full}).tested():
+            return None
+        return ("guess", full, None)
     return (r, d.premises, None)
 
 
-def _rebuild_parts(t: GTerm, w: GTerm) -> tuple[GTerm, ...]:
-    """The maximal parts of `t` free of `w`: what rebuilding `t` from a guess of `w` needs."""
-    if t == w:
-        return ()
-    if w not in subterms(t):
-        return (t,)
-    kids: tuple[GTerm, ...]
+def _kids(t: GTerm) -> tuple[GTerm, ...]:
     if isinstance(t, App):
-        kids = t.args
-    elif isinstance(t, Tup):
-        kids = t.parts
-    elif isinstance(t, Lin):
-        kids = tuple(p for p, _ in t.parts)
-    else:
-        kids = ()
+        return t.args
+    if isinstance(t, Tup):
+        return t.parts
+    if isinstance(t, Lin):
+        return tuple(p for p, _ in t.parts)
+    return ()
+
+
+def _support(prem: tuple[GTerm, ...], w: GTerm, know: Knowledge, shares: Shares,
+             forbid: frozenset[GTerm]) -> tuple[GTerm, ...]:
+    """The known parts that a guess test of `w` against the terms `prem` uses: the
+    largest parts free of `w` inside them that the knower has without the guess
+    (what rebuilding, or building from a decrypted plaintext, takes from its
+    knowledge). Parts it has only through the guess (a plaintext it decrypted with
+    it) would make the proof circular."""
     out: list[GTerm] = []
-    for k in kids:
-        for p in _rebuild_parts(k, w):
-            if p not in out:
-                out.append(p)
+
+    def visit(u: GTerm) -> None:
+        if u == w or u in out or u in prem:
+            return
+        if w not in subterms(u) and know.knows(u) and _best(know, u, shares, forbid)[0]:
+            out.append(u)
+            return
+        for k in _kids(u):
+            visit(k)
+
+    for p in prem:
+        for k in _kids(p):
+            visit(k)
     return tuple(out)
 
 
-def prove(know: Knowledge, target: GTerm, shares: Shares | None = None,
-          weak: frozenset[GTerm] = frozenset()) -> Proof | None:
-    """A smallest proof that the coalition of `know` learns `target`, or None."""
-    shares = shares or {}
-    coalition = tuple(show(m) for m in know.members)
+def _best(know: Knowledge, target: GTerm, shares: Shares, forbid: frozenset[GTerm]
+          ) -> tuple[bool, dict[GTerm, tuple[str, tuple[GTerm, ...], tuple | None, Derivation]]]:
+    """Whether `target` has a proof that never uses a term of `forbid`, and the
+    cheapest derivation of every term on the way (Knuth's algorithm)."""
     # The backward cone of the target: only its terms can be in the proof, and only
     # their derivations are decoded (a coalition may know far more).
     options: dict[GTerm, list[tuple[str, tuple[GTerm, ...], tuple | None, Derivation]]] = {}
@@ -95,8 +112,10 @@ def prove(know: Knowledge, target: GTerm, shares: Shares | None = None,
         t = todo.pop()
         opts = options.setdefault(t, [])
         for d in know.derivations(t):
-            e = _expand(t, d, know, shares, weak)
-            if e is not None:
+            if t in forbid or any(p in forbid for p in d.premises):
+                continue
+            e = _expand(t, d, know, shares, forbid)
+            if e is not None and not any(p in forbid for p in e[1]):
                 opts.append((*e, d))
                 for p in e[1]:
                     if p not in seen:
@@ -139,7 +158,15 @@ def prove(know: Knowledge, target: GTerm, shares: Shares | None = None,
                 prem = options[u][j][1]
                 heapq.heappush(heap, (1 + sum(cost[p] for p in set(prem)), tie, u, j))
                 tie += 1
-    if target not in cost:
+    return target in cost, best
+
+
+def prove(know: Knowledge, target: GTerm, shares: Shares | None = None) -> Proof | None:
+    """A smallest proof that the coalition of `know` learns `target`, or None."""
+    shares = shares or {}
+    coalition = tuple(show(m) for m in know.members)
+    found, best = _best(know, target, shares, frozenset())
+    if not found:
         return None
 
     steps: list[Step] = []
