@@ -150,17 +150,23 @@ def test_every_proof_of_every_example_passes_the_independent_checker() -> None:
     from tipasp import proofcheck
     from tipasp.terms import show
 
+    from tipasp.answer import answered
+
     checked = 0
     for path in sorted(EXAMPLES.glob("*.tip")):
         model = frontend.load(str(path))
         for r in check_spec(model, Options()):
-            for p in r.get("_proofs") or []:
+            if r.get("answer") is True or (r["kind"] == "who_learns" and r["learners"]):
+                assert answered(r), (path.name, r["line"])
+            for place in answered(r):
+                p = place["_proof"]  # every yes has its own proof, for its own coalition
+                assert p is not None, (path.name, r["line"])
+                assert list(p.coalition) == (place.get("coalition") or r["coalition"])
+                assert show(p.target) == r["target"]
                 problems = proofcheck.check(p.to_json(), model, list(p.coalition),
                                             show(p.target), after=r.get("after"))
                 assert problems == [], (path.name, r["line"], problems)
                 checked += 1
-            if r.get("answer") is True or (r["kind"] == "who_learns" and r["learners"]):
-                assert r.get("_proofs"), (path.name, r["line"])  # every yes has a proof
     assert checked >= 25
 
 

@@ -1,8 +1,11 @@
 """Questions → results: run every query and assertion of a model through the engine.
 
 Results are plain dicts in the JSON form of LANGUAGE.md §10 (keys may be added,
-never removed), each carrying the proof objects too (under keys starting with `_`,
-stripped before JSON output) so that renderers and the proof checker can use them.
+never removed). Each proof object travels beside its JSON form, in the same dict
+(the result of a `learns`, a learner of a `who learns`, an assertion's
+counterexample) under `_proof`; keys starting with `_` are stripped before JSON
+output (`public_json`), and `answered` lists the places of a result that say a
+coalition learns the target.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from .errors import Diagnostic, SpecError
 from .model import Assertion, Model, Query, ValueDecl
 from .proof import Proof
 from .prover import prove
-from .terms import GTerm, Lin, Name, atoms, show, subterms
+from .terms import GTerm, Lin, Name, atoms, show, sort_key, subterms
 
 MAX_SCENARIO = 12  # agents in one scenario that the linear completion examines
 MAX_ORACLE_CALLS = 512  # exact checks that one `who learns` may spend on it
@@ -99,25 +102,82 @@ class Answerer:
         return self.engine.determined(know, inst.target), know
 
     def why_not(self, inst: Instance, after: int | None) -> str:
-        """The why-not sentence: minimal sets of missing values and who holds them."""
+        """The why-not sentence: minimal sets of missing values and who holds them,
+        and, for a question about an earlier step, when the coalition learns it."""
         assert inst.coalition is not None
         names = _names(inst.coalition)
+        later = self._learned_later(inst, after)
         sets = self.engine.why_not(inst.coalition, inst.symbol, after)
         if not sets:
-            return f"{names} would not learn {show(inst.target)} even with every missing value"
-        parts = []
-        for gifts in sets:
-            described = []
-            for g, hs in gifts:
-                who = ", ".join(show(h) for h in hs) if hs else "nobody"
-                described.append(f"{show(g)} (held by {who})")
-            parts.append(_and(described))
-        return f"{names} would learn {show(inst.target)} with " + "; or with ".join(parts)
+            sets = self._linear_gifts(inst, after)
+        if not sets:
+            text = f"{names} would not learn {show(inst.target)} even with every missing value"
+        else:
+            parts = []
+            for gifts in sets:
+                described = []
+                for g, hs in gifts:
+                    who = ", ".join(show(h) for h in hs) if hs else "nobody"
+                    described.append(f"{show(g)} (held by {who})")
+                parts.append(_and(described))
+            text = f"{names} would learn {show(inst.target)} with " + "; or with ".join(parts)
+        if later is not None:
+            step, line = later
+            text = (f"{names} learns {show(inst.target)} only later, at step {step} "
+                    f"(line {line}); after step {after}: {text}")
+        return text
+
+    def _learned_later(self, inst: Instance, after: int | None) -> tuple[int, int] | None:
+        """The first step after `after` at which the coalition learns the target, with
+        its line (None: not even at the end, or the question is about the end)."""
+        assert inst.coalition is not None
+        last = self.engine.last_step
+        if after is None or after >= last:
+            return None
+        if not self.engine.determined(self.engine.knowledge(inst.coalition, last), inst.target):
+            return None
+        lines = {m.step: m.pos.line for m in self.model.messages}
+        for step in range(after + 1, last + 1):
+            know = self.engine.knowledge(inst.coalition, step)
+            if self.engine.determined(know, inst.target):
+                return step, lines.get(step, 0)
+        return None  # pragma: no cover - determined at the last step
+
+    def _linear_gifts(self, inst: Instance, after: int | None
+                      ) -> list[tuple[tuple[GTerm, tuple[Name, ...]], ...]]:
+        """One minimal set of values that would let the coalition compute the target
+        from its linear observations (the symbolic why-not peels over received terms
+        only: `enc(k, s + r)` with k known needs r, found here by exact elimination)."""
+        from . import linear
+        from .holders import holders
+
+        assert inst.coalition is not None
+        know = self.engine.knowledge(inst.coalition, after)
+        terms = know.terms()
+        rows = [dict(t.parts) for t in terms if isinstance(t, Lin)]
+        if not rows:
+            return []
+        known = {t for t in terms if not isinstance(t, Lin)} | set(know.public)
+        goal = atoms(inst.target)
+        cands = sorted({a for r in rows for a in r if a not in known and a not in goal
+                        and isinstance(a, Name)}, key=sort_key)
+
+        def enough(gifts: list[GTerm]) -> bool:
+            return linear.LinearSystem(rows, known | set(gifts)).solve(goal) is not None
+
+        if not cands or not enough(cands):
+            return []
+        chosen = list(cands)
+        for a in cands:  # drop every value the others make unnecessary
+            rest = [b for b in chosen if b != a]
+            if enough(rest):
+                chosen = rest
+        return [tuple((g, tuple(holders(self.model, g))) for g in chosen)]
 
     # ------------------------------------------------------------------ answers
 
     def answer(self, inst: Instance) -> dict[str, Any]:
-        """The result of one ground question, in the JSON form (proofs under `_proofs`)."""
+        """The result of one ground question, in the JSON form (proof objects under `_proof`)."""
         q = inst.question
         after = q.after
         base: dict[str, Any] = {"line": q.pos.line, "target": show(inst.target), "after": after}
@@ -132,7 +192,7 @@ class Answerer:
                 if ok:
                     p = self.proof(know, inst.target)
                     res["proof"] = p.to_json() if p else None
-                    res["_proofs"] = [p] if p else []
+                    res["_proof"] = p
                 else:
                     res["why_not"] = self.why_not(inst, after)
                 return res
@@ -148,7 +208,6 @@ class Answerer:
             self.engine.knowledge((), after), inst.target
         )
         learners = []
-        proofs = []
         complete = True
         if not public:
             found = self.engine.who_learns(inst.symbol, after, decode=self.options.proofs)
@@ -158,11 +217,9 @@ class Answerer:
             for know in found:
                 p = self.proof(know, inst.target)
                 learners.append({"coalition": [show(a) for a in know.members],
-                                 "proof": p.to_json() if p else None})
-                if p:
-                    proofs.append(p)
+                                 "proof": p.to_json() if p else None, "_proof": p})
         return {"holders": [[show(h)] for h in holders], "public": public,
-                "learners": learners, "complete": complete, "_proofs": proofs}
+                "learners": learners, "complete": complete}
 
     def _linear_completion(
         self, inst: Instance, after: int | None, found: list[Knowledge], holders: set[Name]
@@ -259,8 +316,7 @@ class Answerer:
             if not holds and q.kind == "not_learns":
                 p = self.proof(know, inst.target)
                 res["counterexample"] = {"coalition": [show(a) for a in know.members],
-                                         "proof": p.to_json() if p else None}
-                res["_proofs"] = [p] if p else []
+                                         "proof": p.to_json() if p else None, "_proof": p}
             elif not holds:
                 res["why_not"] = self.why_not(inst, q.after)
             return res
@@ -269,7 +325,6 @@ class Answerer:
             holds = not who["learners"] and not who["public"]
             res["holds"] = holds
             res["counterexample"] = who["learners"][0] if who["learners"] else None
-            res["_proofs"] = who["_proofs"][:1]
             return res
         # leakage within
         leak = self.leakage(inst, q.delta or 1e-5)
@@ -337,6 +392,30 @@ class Answerer:
         return {"exact": res.kind == "exact", "none": res.kind == "none",
                 "epsilon": 0.0 if res.kind == "none" else res.epsilon, "delta": delta,
                 "mu": 0.0 if res.kind == "none" else res.mu, "bound": res.bound}
+
+
+def answered(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The places in a result that say "this coalition learns the target": a true
+    `learns`, each learner of a `who learns`, a counterexample to an assertion.
+    Each holds `coalition` (not for a `learns`: the result's), `proof` and `_proof`."""
+    kind = res["kind"]
+    if kind == "learns":
+        return [res] if res.get("answer") else []
+    if kind == "who_learns":
+        return list(res.get("learners") or [])
+    if kind == "assert":
+        ce = res.get("counterexample")
+        return [ce] if isinstance(ce, dict) and "proof" in ce else []
+    return []
+
+
+def public_json(value: Any) -> Any:
+    """A result as JSON: every key starting with `_` left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: public_json(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [public_json(v) for v in value]
+    return value
 
 
 def _names(coal: tuple[Name, ...]) -> str:

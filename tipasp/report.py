@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import progress, proofcheck, render
-from .answer import Answerer, Options, instances
+from .answer import Answerer, Options, answered, instances
 from .engine import Engine, Knowledge
 from .errors import Diagnostic, ResourceLimit, SpecError
 from .model import Model, Pos
@@ -63,7 +63,12 @@ def sender_errors(model: Model, engine: Engine) -> list[Diagnostic]:
 
 
 def check_spec(model: Model, options: Options) -> list[dict[str, Any]]:
-    """Every question's result, in source order (see answer.py for the result form)."""
+    """Every question's result, in source order (see answer.py for the result form).
+
+    Every answer that says a coalition learns its target carries a proof, and the
+    independent checker accepts it, or the run stops with an InternalError (exit
+    3): tipasp never prints a "yes" it cannot justify (`--no-proofs` aside).
+    """
     engine = Engine(model, guess_bits=options.guess_bits, max_coalition=options.max_coalition)
     insts = instances(model, engine)
     engine.ground()  # now, so that progress shows grounding and sender checks apart
@@ -76,25 +81,45 @@ def check_spec(model: Model, options: Options) -> list[dict[str, Any]]:
     for i, inst in enumerate(insts, 1):
         progress.phase(f"question {i} of {len(insts)} (line {inst.question.pos.line})")
         res = answerer.answer(inst)
-        for p in res.get("_proofs") or []:
-            problems = proofcheck.check(p.to_json(), model, list(p.coalition), show(p.target),
-                                        guess_bits=options.guess_bits, after=res.get("after"))
-            if problems:
-                raise InternalError(
-                    "internal error: the proof checker rejected a proof for "
-                    f"line {res['line']}: {'; '.join(problems)}\n{render.text(p)}"
-                )
+        if options.proofs:
+            for place in answered(res):
+                _check_proof(model, options, res, place)
         results.append(res)
     return results
 
 
+def _check_proof(model: Model, options: Options, res: dict[str, Any],
+                 place: dict[str, Any]) -> None:
+    """Stop the run unless `place` (a "learns" answer) has a proof the checker accepts
+    for its own coalition and the result's target."""
+    p = place.get("_proof")
+    coalition = place.get("coalition") or res.get("coalition") or []
+    who = _coal(coalition) if coalition else "a coalition"
+    if p is None:
+        raise InternalError(
+            f"internal error: answer without a proof: line {res['line']} says {who} "
+            f"learns {res['target']}, and no proof of it was found"
+        )
+    if list(p.coalition) != list(coalition) or show(p.target) != res["target"]:
+        raise InternalError(
+            f"internal error: the proof for line {res['line']} is for "
+            f"{_coal(list(p.coalition))} learning {show(p.target)}, not {who} learning "
+            f"{res['target']}"
+        )
+    problems = proofcheck.check(p.to_json(), model, list(p.coalition), show(p.target),
+                                guess_bits=options.guess_bits, after=res.get("after"))
+    if problems:
+        raise InternalError(
+            "internal error: the proof checker rejected a proof for "
+            f"line {res['line']}: {'; '.join(problems)}\n{render.text(p)}"
+        )
+
+
 def render_text(results: list[dict[str, Any]]) -> str:
-    """The report for people: one block per result."""
+    """The report for people: one block per result. Each proof printed is the one
+    stored beside the answer it justifies (never looked up by coalition)."""
     out: list[str] = []
-    proofs_by_coal: dict[tuple[str, ...], Any] = {}
     for r in results:
-        for p in r.get("_proofs") or []:
-            proofs_by_coal[tuple(p.coalition)] = p
         line = f"line {r['line']}: "
         after = f" after step {r['after']}" if r.get("after") is not None else ""
         if r["kind"] == "who_learns":
@@ -109,7 +134,7 @@ def render_text(results: list[dict[str, Any]]) -> str:
                 out.append("  note: a scenario of the threat model was too large for the exact "
                            "linear search; coalitions that need a long elimination may be missing")
             for lr in r["learners"]:
-                p = proofs_by_coal.get(tuple(lr["coalition"]))
+                p = lr.get("_proof")
                 if p is not None:
                     out.append(_indent(render.text(p), 2))
                 else:
@@ -117,8 +142,8 @@ def render_text(results: list[dict[str, Any]]) -> str:
         elif r["kind"] == "learns":
             verdict = "yes" if r["answer"] else "no"
             out.append(f"{line}{_coal(r['coalition'])} learns {r['target']}{after}? {verdict}")
-            if r["answer"] and r.get("_proofs"):
-                out.append(_indent(render.text(r["_proofs"][0]), 2))
+            if r["answer"] and r.get("_proof") is not None:
+                out.append(_indent(render.text(r["_proof"]), 2))
             elif not r["answer"]:
                 out.append(f"  why not: {r['why_not']}")
         elif r["kind"] == "leakage":
@@ -128,9 +153,9 @@ def render_text(results: list[dict[str, Any]]) -> str:
             verdict = "holds" if r["holds"] else "FAILS"
             out.append(f"{line}assert {r['text']}: {verdict}")
             ce = r.get("counterexample")
-            if ce and r.get("_proofs"):
+            if ce and ce.get("_proof") is not None:
                 out.append("  counterexample:")
-                out.append(_indent(render.text(r["_proofs"][0]), 4))
+                out.append(_indent(render.text(ce["_proof"]), 4))
             elif ce and "coalition" in ce:
                 out.append(f"  counterexample: {_coal(ce['coalition'])} learns {r['target']}")
             elif ce and "epsilon" in ce:
