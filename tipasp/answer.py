@@ -28,6 +28,7 @@ from .terms import GTerm, Lin, Name, atoms, show, sort_key, subterms
 MAX_SCENARIO = 12  # agents in one scenario that the linear completion examines
 MAX_ORACLE_CALLS = 512  # exact checks that one `who learns` may spend on it
 MAX_SINGLES = 64  # single agents the linear completion decides one by one
+MAX_UNION = 2000  # agents in a scenario too large to enumerate whose union is still checked
 
 
 @dataclass(frozen=True)
@@ -253,8 +254,12 @@ class Answerer:
             if not universe or covered(universe) and len(universe) == 1:
                 return True
             limit = self.options.max_coalition
-            if len(universe) > MAX_SCENARIO or budget[0] <= 0:
+            if budget[0] <= 0:
                 return False
+            if len(universe) > MAX_SCENARIO:
+                # too large to enumerate; if even all of it does not learn the target,
+                # no part of it does (knowledge is monotone in the coalition)
+                return len(universe) <= MAX_UNION and check(universe) is None
             whole = check(universe)
             if whole is None:
                 return True
@@ -277,9 +282,12 @@ class Answerer:
 
         dec = eng.decode
         cand = eng.static_atoms("cand", 1)
-        singles = [] if len(cand) > MAX_SINGLES else [dec(sym.arguments[0]) for sym in cand]
+        everyone = frozenset(dec(sym.arguments[0]) for sym in cand)  # type: ignore[misc]
+        singles = [] if len(cand) > MAX_SINGLES else sorted(everyone)
         if len(cand) > MAX_SINGLES:
-            complete = False  # too many agents to decide one by one
+            # too many agents to decide one by one: complete if all of them together
+            # do not learn the target
+            complete = explore(everyone)
         for a in singles:
             if a not in holders and not covered(frozenset([a])):  # type: ignore[list-item]
                 complete &= explore(frozenset([a]))  # type: ignore[list-item]
@@ -290,10 +298,16 @@ class Answerer:
             complete &= explore(frozenset(members))
         for c in self.model.corrupts:
             fixed = frozenset(ground.agent(a, {}) for a in c.with_)
-            fam = [Name(c.family, (i,)) for i in range(c.lo, min(c.hi, c.lo + MAX_SCENARIO) + 1)]
             if c.hi - c.lo + 1 > MAX_SCENARIO:
-                complete = False
+                # the whole family with the fixed agents: if it does not learn, no
+                # allowed coalition of this scenario does
+                if c.hi - c.lo + 1 > MAX_UNION:
+                    complete = False
+                    continue
+                fam_all = {Name(c.family, (i,)) for i in range(c.lo, c.hi + 1)}
+                complete &= explore(everyone & (fixed | fam_all))
                 continue
+            fam = [Name(c.family, (i,)) for i in range(c.lo, c.hi + 1)]
             k = min(c.count, len(fam))
             for pick in itertools.combinations(fam, k):
                 complete &= explore(fixed | frozenset(pick))
