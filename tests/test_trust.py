@@ -102,3 +102,24 @@ def test_why_not_says_when_the_value_is_learned_later() -> None:
                   "second: a -> b : enc(k, s)\nquery b learns s after first\n")
     assert res["answer"] is False
     assert res["why_not"].startswith("b learns s only later, at step 2 (line 5); after step 1:")
+
+
+def test_complete_is_true_when_every_single_agent_was_decided() -> None:
+    """65 candidates (more than are decided one by one): group testing decides them
+    all, so `complete` is true; the collude group {server, u[2], u[5]} misses u[64]'s
+    mask, so nobody learns x[1]."""
+    from tipasp.frontend import load
+
+    model = load("examples/secure_sum.tip", {"N": 64})
+    who = next(r for r in check_spec(model, Options()) if r["kind"] == "who_learns")
+    assert who["complete"] is True
+    assert who["learners"] == []
+
+
+def test_complete_is_true_for_a_large_group_that_does_not_learn() -> None:
+    text = ("const N = 20\nagent server\nagent u[1..N]\nsecret x[i] @ u[i] for i in 1..N\n"
+            "random m[i] @ u[i] for i in 1..N\n"
+            "u[i] -> server : x[i] + m[i] for i in 1..N\n"
+            "collude u[2..N]\nquery who learns x[1]\n")
+    (who,) = _run(text)
+    assert who["complete"] is True and who["learners"] == []

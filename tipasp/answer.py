@@ -280,14 +280,32 @@ class Answerer:
                         sets.append(s)
             return True
 
+        def halve(group: list[Name]) -> bool:
+            """Add every single agent of `group` that learns the target; False if the
+            budget ran out."""
+            if not group or len(group) == 1 and covered(frozenset(group)):
+                return True
+            if budget[0] <= 0:
+                return False
+            know = check(frozenset(group))
+            if know is None:
+                return True
+            if len(group) == 1:
+                learners.append(know)
+                sets.append(frozenset(group))
+                return True
+            mid = len(group) // 2
+            return halve(group[:mid]) & halve(group[mid:])
+
         dec = eng.decode
         cand = eng.static_atoms("cand", 1)
         everyone = frozenset(dec(sym.arguments[0]) for sym in cand)  # type: ignore[misc]
         singles = [] if len(cand) > MAX_SINGLES else sorted(everyone)
         if len(cand) > MAX_SINGLES:
-            # too many agents to decide one by one: complete if all of them together
-            # do not learn the target
-            complete = explore(everyone)
+            # too many agents to decide one by one: group testing, halving any group
+            # whose union learns the target (a group that does not learn rules out
+            # each of its members)
+            complete = len(everyone) <= MAX_UNION and halve(sorted(everyone - holders))
         for a in singles:
             if a not in holders and not covered(frozenset([a])):  # type: ignore[list-item]
                 complete &= explore(frozenset([a]))  # type: ignore[list-item]
