@@ -74,8 +74,12 @@ def _defined_and_read() -> tuple[set[tuple[str, int]], dict[tuple[str, int], str
 
 
 def _compiler_inputs() -> set[str]:
-    """The predicates whose facts compile.py writes (every `atom("name", ...)`)."""
-    return set(re.findall(r'atom\(\s*"([a-z_]+)"', inspect.getsource(compile_module)))
+    """The predicates whose facts compile.py writes (every `atom("name", ...)`), and
+    those attack_search.py writes for rules/attack.lp (every `F("name", ...)`)."""
+    from tipasp import attack_search
+
+    return (set(re.findall(r'atom\(\s*"([a-z_]+)"', inspect.getsource(compile_module)))
+            | set(re.findall(r'F\(\s*"([a-z_]+)"', inspect.getsource(attack_search))))
 
 
 def test_every_predicate_a_rule_reads_is_defined_or_an_input() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import clingo
 
 from . import ground
+from .attack_search import Attack, AttackSearch, attack_json
 from .engine import Engine, Knowledge
 from .errors import Diagnostic, SpecError
 from .model import Assertion, Model, Query, ValueDecl
@@ -73,6 +74,7 @@ class Answerer:
         self.options = options
         self.decls: dict[str, ValueDecl] = {d.name: d for d in model.values}
         self._shares: dict[GTerm, tuple[int, tuple[GTerm, ...]]] | None = None
+        self._attacks: AttackSearch | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -186,21 +188,69 @@ class Answerer:
             if q.kind == "who":
                 return {**base, "kind": "who_learns", **self._who(inst, after)}
             if q.kind == "learns":
-                ok, know = self.learns(inst, after)
+                ok, place = self._decide(inst, after)
                 res: dict[str, Any] = {**base, "kind": "learns",
                                        "coalition": [show(a) for a in inst.coalition or ()],
                                        "answer": ok}
                 if ok:
-                    p = self.proof(know, inst.target)
-                    res["proof"] = p.to_json() if p else None
-                    res["_proof"] = p
+                    res.update({k: v for k, v in place.items() if k != "coalition"})
                 else:
                     res["why_not"] = self.why_not(inst, after)
+                if self.active:
+                    res["bounded"] = True
                 return res
             return {**base, "kind": "leakage",
                     "coalition": [show(a) for a in inst.coalition or ()],
                     **self.leakage(inst, q.delta or 1e-5)}
         return self._assert(inst, base)
+
+    # ------------------------------------------------------- malicious agents (§11)
+
+    @property
+    def active(self) -> bool:
+        """Whether the spec has malicious agents or an intruder (LANGUAGE.md §11)."""
+        return bool(self.model.malicious or self.model.intruders)
+
+    @property
+    def attacks(self) -> AttackSearch:
+        """The bounded attack search, grounded once for every question's target."""
+        if self._attacks is None:
+            targets = []
+            for q in self.model.questions:
+                for b in ground.bindings(q.gen):
+                    t = ground.term(q.target, b)
+                    if t not in targets:
+                        targets.append(t)
+            self._attacks = AttackSearch(self.model, targets)
+        return self._attacks
+
+    def _active_for(self, coalition: tuple[Name, ...] | None, after: int | None) -> bool:
+        """The question is about the adversary (a coalition with one of its agents, or
+        `who`), at the end of the run (an attack has no narration steps)."""
+        if not self.active or after is not None:
+            return False
+        return coalition is None or bool(set(coalition) & set(self.attacks.roles.adversary))
+
+    def _attack_place(self, attack: Attack) -> dict[str, Any]:
+        """A learner entry for the adversary, with its attack and final proof."""
+        p = attack.proof
+        return {"coalition": [show(a) for a in attack.adversary],
+                "proof": p.to_json() if p is not None else None, "_proof": p,
+                "attack": attack_json(attack), "_attack": attack}
+
+    def _decide(self, inst: Instance, after: int | None) -> tuple[bool, dict[str, Any]]:
+        """Whether the question's coalition learns the target, and the answer's place:
+        its coalition and proof, and the attack when the adversary brings it about."""
+        if self._active_for(inst.coalition, after):
+            attack = self.attacks.attack(inst.target)
+            if attack is not None:
+                return True, self._attack_place(attack)
+        ok, know = self.learns(inst, after)
+        place: dict[str, Any] = {"coalition": [show(a) for a in know.members]}
+        if ok:
+            p = self.proof(know, inst.target)
+            place.update(proof=p.to_json() if p else None, _proof=p)
+        return ok, place
 
     def _who(self, inst: Instance, after: int | None) -> dict[str, Any]:
         holders = self.engine.holders(inst.symbol)
@@ -219,8 +269,18 @@ class Answerer:
                 p = self.proof(know, inst.target)
                 learners.append({"coalition": [show(a) for a in know.members],
                                  "proof": p.to_json() if p else None, "_proof": p})
-        return {"holders": [[show(h)] for h in holders], "public": public,
-                "learners": learners, "complete": complete}
+        out = {"holders": [[show(h)] for h in holders], "public": public,
+               "learners": learners, "complete": complete}
+        if self._active_for(None, after) and not public:
+            out["bounded"] = True
+            adv = set(self.attacks.roles.adversary)
+            if not any(set(lr["coalition"]) <= {show(a) for a in adv} for lr in learners):
+                attack = self.attacks.attack(inst.target)
+                if attack is not None:
+                    mine = {show(a) for a in attack.adversary}
+                    learners[:] = [lr for lr in learners if not mine <= set(lr["coalition"])]
+                    learners.insert(0, self._attack_place(attack))
+        return out
 
     def _linear_completion(
         self, inst: Instance, after: int | None, found: list[Knowledge], holders: set[Name]
@@ -340,15 +400,15 @@ class Answerer:
         assert isinstance(q, Assertion)
         res: dict[str, Any] = {"line": base["line"], "kind": "assert", "text": _text(inst),
                                "target": base["target"], "after": base["after"]}
+        if self.active and q.kind != "leakage_within":
+            res["bounded"] = True
         if q.kind in ("not_learns", "learns"):
-            ok, know = self.learns(inst, q.after)
+            ok, place = self._decide(inst, q.after)
             holds = (not ok) if q.kind == "not_learns" else ok
             res["holds"] = holds
             res["counterexample"] = None
             if not holds and q.kind == "not_learns":
-                p = self.proof(know, inst.target)
-                res["counterexample"] = {"coalition": [show(a) for a in know.members],
-                                         "proof": p.to_json() if p else None, "_proof": p}
+                res["counterexample"] = place
             elif not holds:
                 res["why_not"] = self.why_not(inst, q.after)
             return res

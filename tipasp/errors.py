@@ -1,8 +1,14 @@
-"""Errors that carry a source position, and their rendering.
+"""The errors tipasp reports itself, and the rendering of those with a source position.
 
-A `SpecError` is a problem in the user's spec (exit code 2); `SpecErrors` carries
-several independent ones at once. `ResourceLimit` is a time or size limit (exit 3).
-Anything else escaping the pipeline is a bug in tipasp.
+Every one derives from `TipaspError`, whose `exit_code` is the command's exit status:
+
+- `SpecError`: one or more problems in the user's spec, each a `Diagnostic` with a
+  position (exit code 2);
+- `ResourceLimit`: a time or size limit was hit (exit code 3);
+- `InternalError`: tipasp found a bug in itself, e.g. a proof that the independent
+  checker rejects (exit code 3; the message starts with "internal error:").
+
+Any other exception escaping the pipeline is a bug in tipasp as well.
 """
 
 from __future__ import annotations
@@ -35,8 +41,16 @@ class Diagnostic:
         return "\n".join(lines)
 
 
-class SpecError(Exception):
+class TipaspError(Exception):
+    """The root of the errors tipasp reports itself; `exit_code` is the exit status."""
+
+    exit_code = 3
+
+
+class SpecError(TipaspError):
     """One or more problems in a spec; `diagnostics` lists them in source order."""
+
+    exit_code = 2
 
     def __init__(self, diagnostics: list[Diagnostic] | Diagnostic, source: str | None = None):
         if isinstance(diagnostics, Diagnostic):
@@ -54,5 +68,20 @@ def spec_error(pos: Pos, message: str, hint: str | None = None) -> SpecError:
     return SpecError(Diagnostic(pos, message, hint))
 
 
-class ResourceLimit(Exception):
+class ResourceLimit(TipaspError):
     """A time or size limit was hit (exit code 3)."""
+
+    exit_code = 3
+
+
+class InternalError(TipaspError):
+    """A bug in tipasp that tipasp detected itself (exit code 3), e.g. a proof the
+    independent checker rejects. The message always starts with "internal error:"."""
+
+    exit_code = 3
+    PREFIX = "internal error:"
+
+    def __init__(self, message: str) -> None:
+        if not message.startswith(self.PREFIX):
+            message = f"{self.PREFIX} {message}"
+        super().__init__(message)

@@ -85,6 +85,8 @@ def format_stmt(st: S.Stmt) -> str:
     if isinstance(st, S.CorruptStmt):
         with_ = f" with {_refs(st.with_)}" if st.with_ else ""
         return f"corrupt {show_expr(st.count)} of {show_expr(st.family)}{with_}"
+    if isinstance(st, S.AdversaryStmt):
+        return f"{st.kind} {_refs(st.agents)}{_gen(st.gen)}"
     if isinstance(st, S.EavesStmt):
         link = ""
         if st.link is not None:
@@ -130,7 +132,7 @@ def _group(st: S.Stmt) -> str:
         return "agent"
     if isinstance(st, S.MessageStmt):
         return "message"
-    if isinstance(st, (S.ColludeStmt, S.CorruptStmt, S.EavesStmt)):
+    if isinstance(st, (S.ColludeStmt, S.CorruptStmt, S.EavesStmt, S.AdversaryStmt)):
         return "adversary"
     if isinstance(st, (S.QueryStmt, S.AssertStmt)):
         return "question"

@@ -274,6 +274,14 @@ class Message:
     gen: Generator | None
     pos: Pos = field(default=NOPOS, compare=False)
     text: str = field(default="", compare=False)  # the statement as written
+    # LANGUAGE.md §11: a message of a protocol block run by a session (`session S =
+    # P(a, b)`): the session (its name and index expressions over `gen`) and the
+    # roles of the sender and the receiver. None: the narration's own message.
+    session: tuple[str, tuple[IExpr, ...]] | None = None
+    sender_role: str | None = None
+    receiver_role: str | None = None
+    # parts marked `?x`: the receiver accepts them unchecked
+    unchecked: tuple[Term, ...] = ()
 
 
 # ------------------------------------------------------------------------ adversaries
@@ -374,6 +382,10 @@ class Model:
     questions: tuple[Query | Assertion, ...]
     names: dict[str, NameInfo]
     labels: dict[str, int]  # step label -> step number
+    # LANGUAGE.md §11: agents that deviate (`malicious a`) and network intruders
+    # (`intruder e`); together they are one adversary. Empty: everyone is honest.
+    malicious: tuple[AgentRef, ...] = ()
+    intruders: tuple[AgentRef, ...] = ()
 
     def __hash__(self) -> int:  # dict fields: identity is enough for a model
         return id(self)

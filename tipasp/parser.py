@@ -7,14 +7,18 @@ The work is split in two so that one bad line never hides the errors of the othe
    stream into logical statements: a statement ends at a newline unless a bracket
    is open or the line ends in `\\`. Bracket mistakes, unknown characters and
    numbers too large for clingo's 32-bit integers are reported here.
-2. Each statement's tokens are parsed on their own with the LALR(1) table that
-   lark builds from `grammar/tipasp.lark` (loaded as package data). The table is
-   driven by a small loop here rather than by lark's own parser object: the
-   per-statement and per-token overhead is what decides whether a 100,000-line
-   spec takes one second or eight. The syntax tree is built by `_Builder`'s
-   callbacks, wrapped by lark as usual. A syntax error is reported in words
-   ("expected a term, found ')'") at the offending token, and the next statement
-   is parsed as if nothing happened.
+2. Each statement is parsed on its own with the LALR(1) table that lark builds
+   from `grammar/tipasp.lark` (loaded as package data). The table is driven by a
+   small loop here rather than by lark's own parser object: the per-statement and
+   per-token overhead is what decides whether a 100,000-line spec takes one second
+   or eight. The syntax tree is built by `_Builder`'s callbacks, wrapped by lark as
+   usual. A syntax error is reported in words ("expected a term, found ')'") at the
+   offending token, and the next statement is parsed as if nothing happened.
+
+The scanner is a generator and the parser takes each token as it is made, so no
+list of tokens is ever kept: a one-line sum of 100,000 terms is half a million
+tokens, and holding them would double the memory of the whole front end. Only a
+statement that fails to parse is scanned again, for its error message.
 
 `parse_recover` returns the statements that parsed, every diagnostic, and the
 names mentioned in the statements that did not parse (so that the resolver does
@@ -47,7 +51,7 @@ from .model import Pos
 KEYWORDS: frozenset[str] = frozenset(
     "const agent public secret random key keypair noise shares function collude corrupt "
     "eavesdropper query assert not who learns leakage to after for in if sum of with step "
-    "mod".split()
+    "mod malicious intruder".split()
 )
 
 #: Words that are keywords only where the grammar expects them, names elsewhere.
@@ -59,7 +63,7 @@ SOFT_KEYWORDS: dict[str, str] = {
 #: Keywords that begin a statement (used to recover from an unclosed bracket).
 STATEMENT_KEYWORDS: frozenset[str] = frozenset(
     "const agent public secret random key keypair noise shares function collude corrupt "
-    "eavesdropper query assert".split()
+    "eavesdropper malicious intruder query assert".split()
 )
 
 INT_MAX = 2**31 - 1  # clingo integers are 32-bit signed
@@ -133,23 +137,14 @@ _NUM_RE = re.compile(_NUM)
 # ---------------------------------------------------------------------------- scanner
 
 
-@dataclass
-class _Raw:
-    """One logical statement as scanned: its tokens, and whether scanning found a problem."""
+class _Close(NamedTuple):
+    """The end of a statement in the scanner's token stream (`type` is always "$CLOSE"):
+    whether scanning found a problem in the statement, and its first and last lines."""
 
-    tokens: list[Tok]
+    type: str
     broken: bool
     first_line: int
     last_line: int
-
-
-@dataclass
-class _Scan:
-    """Everything the scanner found: statements, comments, problems."""
-
-    statements: list[_Raw]
-    comments: list[S.Comment]
-    diagnostics: list[Diagnostic]
 
 
 def _describe_char(ch: str) -> str:
@@ -175,18 +170,29 @@ def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _scan(source: str, file: str) -> _Scan:
-    """Tokenize `source` and cut it into logical statements (see the module docstring)."""
-    statements: list[_Raw] = []
-    comments: list[S.Comment] = []
-    diags: list[Diagnostic] = []
+def _tokens(
+    source: str,
+    file: str,
+    diags: list[Diagnostic],
+    comments: list[S.Comment],
+    begin: int = 0,
+    endpos: int | None = None,
+    line: int = 1,
+    line_start: int = 0,
+) -> Iterator[Tok | _Close]:
+    """Tokenize `source` and cut it into logical statements (see the module docstring):
+    yields each statement's tokens, then a `_Close`. Problems go to `diags`, comments to
+    `comments`.
 
-    toks: list[Tok] = []
+    `begin` and `endpos` scan only `source[begin:endpos]`, which starts on line `line`, whose
+    first character is at offset `line_start` (to scan one statement again). A token
+    that cannot be used (an invalid or too large number, an unknown character) has
+    type BAD, which no parser state accepts.
+    """
     broken = False
     stack: list[tuple[str, Pos]] = []
     first_line = 0
-    line = 1
-    line_start = 0
+    started = False  # the current statement has a token
     cont = False  # the current line ended in `\`
     line_has_code = False
 
@@ -197,27 +203,34 @@ def _scan(source: str, file: str) -> _Scan:
             diags.append(Diagnostic(pos, message, hint))
         broken = True
 
-    def close_statement(last_line: int) -> None:
+    def close(last_line: int) -> _Close | None:
         """End the current statement at `last_line` (reporting an open bracket)."""
-        nonlocal toks, broken, stack
+        nonlocal broken, stack, started
         if stack:
             ch, pos = stack[-1]
             fail(pos, f"'{ch}' was never closed")
-        if toks:
-            statements.append(_Raw(toks, broken, first_line, last_line))
-        toks = []
+        out = _Close("$CLOSE", broken, first_line, last_line) if started else None
         broken = False
         stack = []
+        started = False
+        return out
 
     new_tok = tuple.__new__  # Tok(...) without the keyword-argument machinery
-    for m in _TOKEN_RE.finditer(source):
+    matches = (
+        _TOKEN_RE.finditer(source, begin)
+        if endpos is None
+        else _TOKEN_RE.finditer(source, begin, endpos)
+    )
+    for m in matches:
         kind = m.lastgroup
         if kind == "ws":
             continue
         start = m.start()
         if kind == "nl":
             if not stack and not cont:
-                close_statement(line)
+                done = close(line)
+                if done is not None:
+                    yield done
             line += 1
             line_start = m.end()
             cont = False
@@ -230,7 +243,9 @@ def _scan(source: str, file: str) -> _Scan:
             if stack and not line_has_code and text in STATEMENT_KEYWORDS:
                 # A statement keyword cannot stand inside brackets: the bracket left
                 # open on an earlier line is the mistake; resynchronise here.
-                close_statement(line - 1)
+                done = close(line - 1)
+                if done is not None:
+                    yield done
         elif kind == "op":
             ttype = _OPS[text]
         elif kind == "comment":
@@ -240,13 +255,21 @@ def _scan(source: str, file: str) -> _Scan:
             cont = True
             continue
         elif kind == "num":
-            ttype = "NUMBER"
+            # a number that cannot be used is BAD: the parser must not build it
+            hint = None
+            if _NUM_RE.fullmatch(text):
+                problem = _check_number(text)
+            else:
+                problem = f"invalid number '{_short(text)}'"
+                hint = "a name cannot start with a digit"
+            ttype = "NUMBER" if problem is None else "BAD"
         else:
             ttype = "BAD"
-        if not toks:
+        if not started:
             first_line = line
+            started = True
         line_has_code = True
-        toks.append(new_tok(Tok, (ttype, text, start, line, col, line, col + len(text), m.end())))
+        yield new_tok(Tok, (ttype, text, start, line, col, line, col + len(text), m.end()))
         if kind == "name" or (kind == "op" and text not in _BRACKETS):
             continue
         pos = Pos(file, line, col)
@@ -266,12 +289,8 @@ def _scan(source: str, file: str) -> _Scan:
                         f"at line {opos.line}, column {opos.col}",
                     )
         elif kind == "num":
-            if not _NUM_RE.fullmatch(text):
-                fail(pos, f"invalid number '{_short(text)}'", "a name cannot start with a digit")
-            else:
-                problem = _check_number(text)
-                if problem:
-                    fail(pos, problem)
+            if problem is not None:
+                fail(pos, problem, hint)
         elif text == "\\":
             fail(pos, "'\\' continues a statement only at the very end of a line")
         elif text == ".":
@@ -283,16 +302,25 @@ def _scan(source: str, file: str) -> _Scan:
             elif text == "!":
                 hint = "'not' is written as a word: assert not a learns x"
             fail(pos, f"unexpected character {_describe_char(text)}", hint)
-    close_statement(line)
-    return _Scan(statements, comments, diags)
+    done = close(line)
+    if done is not None:
+        yield done
+
+
+def _statement_tokens(source: str, file: str, first: Tok, last: Tok) -> list[Tok]:
+    """The tokens of the statement from `first` to `last`, scanned again (the parser
+    keeps none; only a statement that fails to parse needs them, for its message)."""
+    line_start = first.start_pos - first.column + 1
+    stream = _tokens(source, file, [], [], first.start_pos, last.end_pos, first.line, line_start)
+    return [t for t in stream if type(t) is Tok]
 
 
 # ------------------------------------------------------------------- the LALR parser
 
 
 class _NoLexer(Lexer):
-    """Placeholder lexer for lark: tokens come from `_scan`, and `_parse_tokens` drives
-    lark's LALR table itself, so lark never lexes anything."""
+    """Placeholder lexer for lark: tokens come from `_tokens`, and `_Table.parse`
+    drives lark's LALR table itself, so lark never lexes anything."""
 
     __future_interface__ = 2
 
@@ -476,6 +504,14 @@ class _Builder(lark.Transformer):
         if len(c) > 2 and isinstance(c[2], Tok) and c[2].type == "ON":
             link = (c[3], c[4][0])
         return S.EavesStmt(c[1], link, self._gen(c), self._pos(c[0]))
+
+    def malicious_stmt(self, c: list[Any]) -> S.AdversaryStmt:
+        """`malicious a, b [for ...]`."""
+        return S.AdversaryStmt("malicious", c[1], self._gen(c), self._pos(c[0]))
+
+    def intruder_stmt(self, c: list[Any]) -> S.AdversaryStmt:
+        """`intruder e [for ...]`."""
+        return S.AdversaryStmt("intruder", c[1], self._gen(c), self._pos(c[0]))
 
     def _after(self, c: list[Any]) -> S.After | None:
         """The `after` clause among the children, if any."""
@@ -693,66 +729,97 @@ class _Table:
                     row[str(key)] = (False, size, callbacks[arg], str(arg.origin.name), unit)
             self.actions[state] = row
 
-    def run(self, toks: list[Tok], build: bool = True) -> Any:
-        """Parse one statement; returns its syntax node, or raises `_Stuck` at a bad token.
+    def parse(
+        self, items: Iterator[Tok | _Close]
+    ) -> Iterator[tuple[_Close, Any, _Stuck | _NodeError | None, Tok, Tok]]:
+        """Parse the statements of a token stream (`_tokens`) as their tokens arrive.
 
-        With `build` False no tree is built (used to replay a parse for error messages).
+        Yields, per statement: its `_Close`, its syntax node (None if it did not
+        parse), the problem that stopped the parse (a `_Stuck` at a bad token or a
+        `_NodeError`; None if it parsed), and its first and last tokens. After a
+        problem the rest of the statement's tokens are skipped.
         """
         actions = self.actions
-        stack = [self.start]
+        start, end = self.start, self.end
+        soft_keywords = SOFT_KEYWORDS
+        stack = [start]
         values: list[Any] = []
-        n = len(toks)
-        for i in range(n + 1):
-            if i < n:
-                tok = toks[i]
-            else:
-                last = toks[-1]
+        i = 0  # the index of `tok` in its statement
+        first: Tok | None = None
+        prev: Tok | None = None
+        problem: _Stuck | _NodeError | None = None
+        result: Any = None
+        for item in items:
+            closing: _Close | None = None
+            if isinstance(item, _Close):
+                closing = item
+                assert prev is not None  # a statement has a token
                 tok = Tok(
                     "$END",
                     "",
-                    last.end_pos,
-                    last.end_line,
-                    last.end_column,
-                    last.end_line,
-                    last.end_column,
-                    last.end_pos,
+                    prev.end_pos,
+                    prev.end_line,
+                    prev.end_column,
+                    prev.end_line,
+                    prev.end_column,
+                    prev.end_pos,
                 )
+            else:
+                tok = item
             ttype = tok.type
-            acts = actions[stack[-1]]
-            if ttype == "NAME":
-                soft = SOFT_KEYWORDS.get(tok.value)
-                if soft is not None and soft in acts:
-                    tok = tok._replace(type=soft)
-                    ttype = soft
-            while True:
-                act = acts.get(ttype)
-                if act is None:
-                    raise _Stuck(i, tok)
-                if act[0]:
-                    stack.append(act[1])
-                    values.append(tok)
-                    break
-                _, size, callback, origin, unit = act
-                if unit:
-                    del stack[-1]
-                    new_state = actions[stack[-1]][origin][1]
-                    stack.append(new_state)
-                    acts = actions[new_state]
-                    continue
-                if size:
-                    children = values[-size:]
-                    del values[-size:]
-                    del stack[-size:]
-                else:
-                    children = []
-                value = callback(children) if build else None
-                new_state = actions[stack[-1]][origin][1]
-                stack.append(new_state)
-                if i == n and new_state == self.end:
-                    return value
-                values.append(value)
-                acts = actions[new_state]
-        raise AssertionError("unreachable: $END always ends the parse")  # pragma: no cover
+            if problem is None:
+                acts = actions[stack[-1]]
+                if ttype == "NAME":
+                    soft = soft_keywords.get(tok.value)
+                    if soft is not None and soft in acts:
+                        tok = tok._replace(type=soft)
+                        ttype = soft
+                try:
+                    while True:
+                        act = acts.get(ttype)
+                        if act is None:
+                            problem = _Stuck(i, tok)
+                            break
+                        if act[0]:
+                            stack.append(act[1])
+                            values.append(tok)
+                            break
+                        _, size, callback, origin, unit = act
+                        if unit:
+                            del stack[-1]
+                            new_state = actions[stack[-1]][origin][1]
+                            stack.append(new_state)
+                            acts = actions[new_state]
+                            continue
+                        if size:
+                            children = values[-size:]
+                            del values[-size:]
+                            del stack[-size:]
+                        else:
+                            children = []
+                        value = callback(children)
+                        new_state = actions[stack[-1]][origin][1]
+                        stack.append(new_state)
+                        if new_state == end and ttype == "$END":
+                            result = value
+                            break
+                        values.append(value)
+                        acts = actions[new_state]
+                except _NodeError as e:
+                    problem = e
+            if closing is None:
+                if first is None:
+                    first = tok
+                prev = tok
+                i += 1
+                continue
+            assert first is not None and prev is not None
+            yield closing, result, problem, first, prev
+            stack = [start]
+            values = []
+            i = 0
+            first = prev = None
+            problem = result = None
 
     def acceptable(self, toks: list[Tok], index: int) -> set[str]:
         """The terminals that could follow `toks[:index]` (exact, unlike the table row)."""
@@ -905,7 +972,8 @@ def _found(tok: Tok) -> str:
 
 # the words that begin a statement (a misspelt one makes the statement a message)
 _STMT_WORDS = ("const", "agent", "public", "secret", "random", "key", "keypair", "noise",
-               "shares", "function", "collude", "corrupt", "eavesdropper", "query", "assert")
+               "shares", "function", "collude", "corrupt", "eavesdropper", "malicious",
+               "intruder", "query", "assert")
 
 
 def _syntax_diagnostic(stuck: _Stuck, toks: list[Tok], file: str) -> Diagnostic:
@@ -921,7 +989,8 @@ def _syntax_diagnostic(stuck: _Stuck, toks: list[Tok], file: str) -> Diagnostic:
             pos,
             f"expected a statement, found {_found(tok)}",
             "a statement is a declaration (const, agent, secret, ...), a message "
-            "'a -> b : term', an adversary (collude, corrupt, eavesdropper), "
+            "'a -> b : term', an adversary (collude, corrupt, eavesdropper, malicious, "
+            "intruder), "
             "a query or an assertion",
         )
     listed: list[str] = []
@@ -979,23 +1048,6 @@ class ParseResult:
     unparsed_names: frozenset[str]
 
 
-def _parse_tokens(raw: _Raw, file: str) -> S.Stmt:
-    """Parse one statement's tokens; raises SpecError with one diagnostic."""
-    table = _get_table()
-    toks = raw.tokens
-    with _lock:
-        table.builder.file = file
-        try:
-            stmt = table.run(toks)
-        except _Stuck as e:
-            raise SpecError(_syntax_diagnostic(e, toks, file)) from None
-        except _NodeError as e:
-            raise SpecError(Diagnostic(e.pos, e.message)) from None
-    # The statement was made just now and nobody else holds it: set its span in place.
-    object.__setattr__(stmt, "span", (toks[0].start_pos, toks[-1].end_pos))
-    return stmt  # type: ignore[no-any-return]
-
-
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cycle collector: parsing makes millions of acyclic objects, and the
@@ -1017,22 +1069,33 @@ def parse_recover(source: str, file: str = "<string>") -> ParseResult:
 
 def _parse_recover(source: str, file: str) -> ParseResult:
     """`parse_recover` with the cycle collector already paused."""
-    scan = _scan(source, file)
-    diags = list(scan.diagnostics)
+    scan_diags: list[Diagnostic] = []
+    comments: list[S.Comment] = []
+    syntax_diags: list[Diagnostic] = []
     stmts: list[S.Stmt] = []
     lines: list[tuple[int, int]] = []
     unparsed: set[str] = set()
-    for raw in scan.statements:
-        if not raw.broken:
-            try:
-                stmts.append(_parse_tokens(raw, file))
-                lines.append((raw.first_line, raw.last_line))
+    table = _get_table()
+    with _lock:
+        table.builder.file = file
+        stream = _tokens(source, file, scan_diags, comments)
+        for close, stmt, problem, first, last in table.parse(stream):
+            if problem is None and not close.broken:
+                # The statement was made just now and nobody else holds it: set its
+                # span in place.
+                object.__setattr__(stmt, "span", (first.start_pos, last.end_pos))
+                stmts.append(stmt)
+                lines.append((close.first_line, close.last_line))
                 continue
-            except SpecError as e:
-                diags.extend(e.diagnostics)
-        unparsed.update(t.value for t in raw.tokens if t.type == "NAME")
-    spec = S.Spec(file, source, tuple(stmts), tuple(lines), tuple(scan.comments))
-    return ParseResult(spec, tuple(diags), frozenset(unparsed))
+            toks = _statement_tokens(source, file, first, last)
+            if not close.broken:  # else the scanner has reported the problem
+                if isinstance(problem, _Stuck):
+                    syntax_diags.append(_syntax_diagnostic(problem, toks, file))
+                elif problem is not None:
+                    syntax_diags.append(Diagnostic(problem.pos, problem.message))
+            unparsed.update(t.value for t in toks if t.type == "NAME")
+    spec = S.Spec(file, source, tuple(stmts), tuple(lines), tuple(comments))
+    return ParseResult(spec, tuple(scan_diags + syntax_diags), frozenset(unparsed))
 
 
 def parse(source: str, file: str = "<string>") -> S.Spec:

@@ -8,6 +8,8 @@ uses only the model's data classes and `ground`'s index arithmetic.
 
 `check(proof_json, model, coalition, target)` returns a list of problems, each
 naming the step it concerns; an empty list means the proof is valid.
+`check_attack(attack, model, target)` does the same for an attack by malicious
+agents and intruders (LANGUAGE.md §11): it replays the honest roles itself.
 
 Internal terms are nested tuples, normalised on construction so that semantic
 equality is `==`:
@@ -54,6 +56,10 @@ from .model import (
 
 CTerm = tuple[Any, ...]
 """A checker term (see the module docstring)."""
+
+TraceLeaf = Callable[[str, CTerm, CTerm, int, int], "str | None"]
+"""Judges a `receives`/`sees` leaf (rule, by, term, step, line) against an attack's
+trace: None when it is justified, else why not."""
 
 _BUILDABLE_ARITY: dict[str, int] = {"enc": 2, "aenc": 2, "sign": 2, "hash": 1, "mac": 2}
 """Built-in constructors that `build` may apply (exp is handled apart; pk has its own
@@ -459,10 +465,12 @@ def _hints(term: Term, gen: Generator | None, ground: CTerm) -> dict[str, set[in
 class _Checker:
     """One check run: the model, the coalition and caches of leaf look-ups."""
 
-    def __init__(self, model: Model, guess_bits: int, after: int | None) -> None:
+    def __init__(self, model: Model, guess_bits: int, after: int | None,
+                 trace_leaf: TraceLeaf | None = None) -> None:
         self.model = model
         self.guess_bits = guess_bits
         self.after = after
+        self.trace_leaf = trace_leaf
         self.problems: list[str] = []
 
     # ---------------------------------------------------------------- agents
@@ -1000,13 +1008,14 @@ def _in_linear_span(t: CTerm, known: set[CTerm], memo: dict[CTerm, bool]) -> boo
 
 
 def check(
-    proof_json: dict,
+    proof_json: Mapping,
     model: Model,
     coalition: Sequence[str],
     target: str,
     *,
     guess_bits: int = 40,
     after: int | None = None,
+    trace_leaf: TraceLeaf | None = None,
 ) -> list[str]:
     """Problems with a JSON proof that `coalition` learns `target`; empty when it is valid.
 
@@ -1014,9 +1023,13 @@ def check(
     leaf against the model (`holds` at its declaration's line, `receives`/`sees` at the
     message's step and line, by a coalition member; with `after`, no message later
     than that step), and every inference against the meaning of its rule.
+
+    With `trace_leaf` (used by `check_attack`), `receives` and `sees` leaves are judged
+    by `trace_leaf(rule, by, term, step, line)` (None: justified, else why not) in
+    place of the model's messages; `holds` leaves are read against the model as ever.
     """
     problems: list[str] = []
-    ck = _Checker(model, guess_bits, after)
+    ck = _Checker(model, guess_bits, after, trace_leaf)
     members: set[CTerm] = set()
     for a in coalition:
         try:
@@ -1120,10 +1133,632 @@ def ck_leaf(
             return f"step {step} comes after the queried step {ck.after}"
     key = (rule, by, t, line, step)
     if key not in cache:
-        if rule == "holds":
+        if rule != "holds" and ck.trace_leaf is not None:
+            cache[key] = ck.trace_leaf(rule, by, t, step, line)  # type: ignore[arg-type]
+        elif rule == "holds":
             cache[key] = ck.holds(by, t, line)
         elif rule == "receives":
             cache[key] = ck.receives(by, t, step, line)  # type: ignore[arg-type]
         else:
             cache[key] = ck.sees(by, t, step, line)  # type: ignore[arg-type]
     return cache[key]
+
+
+# ------------------------------------------------------------------ attacks (§11)
+#
+# An attack is a run of a narration against an active adversary (LANGUAGE.md §11):
+# honest agents follow their roles, the adversary (the malicious agents and the
+# intruders, pooling their knowledge) delivers terms it can build. The checker
+# replays the run: it rebuilds every honest agent's role from the model, keeps what
+# each honest agent knows and what it accepted in place of what it expected, and
+# checks every event against that state and every proof against the trace so far.
+
+_ENC = ("enc", "renc")
+_AENC = ("aenc", "raenc")
+
+
+class _Inst:
+    """One ground instance of a narration message: `sender -> receiver : term`."""
+
+    __slots__ = ("id", "step", "line", "sender", "receiver", "term")
+
+    def __init__(self, id_: int, step: int, line: int, sender: CTerm,
+                 receiver: CTerm | None, term: CTerm) -> None:
+        self.id = id_
+        self.step = step
+        self.line = line
+        self.sender = sender
+        self.receiver = receiver
+        self.term = term
+
+
+class _Send:
+    """A send event of the trace, as leaves may cite it."""
+
+    __slots__ = ("index", "line", "term", "to", "inst")
+
+    def __init__(self, index: int, line: int, term: CTerm, to: CTerm | None,
+                 inst: _Inst | None) -> None:
+        self.index = index
+        self.line = line
+        self.term = term
+        self.to = to
+        self.inst = inst
+
+
+def _narration(model: Model) -> list[_Inst]:
+    """Every ground message instance, in narration order (statements in step order,
+    the bindings of a family in generator order)."""
+    out: list[_Inst] = []
+    for msg in sorted(model.messages, key=lambda m: m.step):
+        for env in gen_bindings(msg.gen, {}):
+            try:
+                s = _agent(msg.sender, env)
+                r = None if msg.receiver is None else _agent(msg.receiver, env)
+                t = eval_term(msg.term, env)
+            except _INDEX_ERRORS:
+                continue
+            out.append(_Inst(len(out), msg.step, msg.pos.line, s, r, t))
+    return out
+
+
+def _all_agents(model: Model) -> list[CTerm]:
+    """Every declared agent, ground."""
+    out: list[CTerm] = []
+    for d in model.agents:
+        combos: list[tuple[int, ...]] = [()]
+        for lo, hi in d.dims:
+            combos = [(*c, i) for c in combos for i in range(lo, hi + 1)]
+        out.extend(mk_name(d.name, c) for c in combos)
+    return out
+
+
+def _subst(t: CTerm, sigma: Mapping[CTerm, CTerm]) -> CTerm:
+    """`t` with every maximal subterm in the domain of `sigma` replaced by its image."""
+    if not sigma:
+        return t
+    if t in sigma:
+        return sigma[t]
+    kind = t[0]
+    if kind == "t":
+        return mk_tup([_subst(p, sigma) for p in t[1]])
+    if kind == "a":
+        return mk_app(t[1], [_subst(a, sigma) for a in t[2]])
+    if kind == "x":
+        # exp(exp(g, a), b) is flattened: an accepted exp(g, a) inside it is found as
+        # a sub-multiset of the exponents (the largest one, for maximality)
+        need: Counter[CTerm] = Counter(t[2])
+        best: CTerm | None = None
+        for k in sigma:
+            if k[0] == "x" and k[1] == t[1] and not Counter[CTerm](k[2]) - need:
+                if best is None or (len(k[2]), _key(k)) > (len(best[2]), _key(best)):
+                    best = k
+        if best is None:
+            out, rest = _subst(t[1], sigma), list(t[2])
+        else:
+            out, rest = sigma[best], list((need - Counter(best[2])).elements())
+        for e in rest:
+            out = mk_app("exp", (out, _subst(e, sigma)))
+        return out
+    if kind == "l":
+        # an accepted linear term L inside t (t = c * L + rest) stands for what arrived
+        view = lin_view(t)
+        pairs: list[tuple[CTerm, Fraction]] = []
+        for k in sorted((k for k in sigma if k[0] == "l" and k[1]), key=_key):
+            kv = lin_view(k)
+            c = view.get(k[1][0][0], Fraction(0)) / k[1][0][1]
+            if c and all(view.get(a, Fraction(0)) == c * x for a, x in kv.items()):
+                pairs.append((sigma[k], c))
+                for a in kv:
+                    view.pop(a)
+        pairs.extend((_subst(a, sigma), c) for a, c in view.items())
+        return mk_lin(pairs)
+    return t
+
+
+def _is_pk(t: CTerm) -> bool:
+    return t[0] == "a" and t[1] == "pk" and len(t[2]) == 1
+
+
+class _Honest:
+    """An honest agent replaying its role: where it is, what it knows (`known`: terms of
+    the narration, i.e. as it expected them), and what it accepted in place of what it
+    expected (`sigma`: expected part -> the part that actually arrived).
+
+    Invariant: for every term u it knows, the agent really holds `_subst(u, sigma)`.
+    So a part accepted as it arrived (in the domain of sigma) is never opened: the
+    agent holds what arrived, not what the narration says was there.
+    """
+
+    def __init__(self, ck: _Checker, name: CTerm, groups: list[list[tuple[str, _Inst]]],
+                 known: set[CTerm]) -> None:
+        self.ck = ck
+        self.name = name
+        self.groups = groups  # role steps, grouped by narration step
+        self.gi = 0
+        self.done: set[int] = set()
+        self.known = known
+        self.sigma: dict[CTerm, CTerm] = {}
+        self._analyse()
+
+    # ------------------------------------------------------------ knowledge
+
+    def derivable(self, t: CTerm) -> bool:
+        """`t` is composed from what the agent knows (tuples, functions other than
+        pk/sk, exponentiation, linear combinations; pk(b) is known with sk(b))."""
+        return _composable(t, self.known, {})
+
+    def _analyse(self) -> None:
+        """Close the knowledge under splitting, decryption with derivable keys,
+        asymmetric decryption with held private keys, unsigning and pk(b) from sk(b);
+        parts accepted as they arrived are not opened."""
+        k = self.known
+        changed = True
+        while changed:
+            changed = False
+            for t in list(k):
+                if t in self.sigma:
+                    continue
+                new: Sequence[CTerm] = ()
+                if t[0] == "t":
+                    new = t[1]
+                elif t[0] == "a" and len(t[2]) == 2:
+                    key, m = t[2]
+                    if t[1] in _ENC and self.derivable(key):
+                        new = (m,)
+                    elif t[1] in _AENC and _is_pk(key) and mk_app("sk", key[2]) in k:
+                        new = (m,)
+                    elif t[1] == "sign":
+                        new = (m,)
+                elif t[0] == "a" and t[1] == "sk" and len(t[2]) == 1:
+                    new = (mk_app("pk", t[2]),)
+                for u in new:
+                    if u not in k:
+                        k.add(u)
+                        changed = True
+
+    def learn(self, t: CTerm) -> None:
+        self.known.add(t)
+        self._analyse()
+
+    # ------------------------------------------------------------ matching
+
+    def match(self, e: CTerm, d: CTerm, sigma: dict[CTerm, CTerm]) -> str | None:
+        """Why the agent, expecting `e`, does not accept `d` in its place (None: it
+        accepts, and `sigma` records what it accepted unchecked)."""
+        who = fmt(self.name)
+        if e in sigma:
+            if d != sigma[e]:
+                return (f"{who} expects {fmt(e)}, which it accepted earlier as "
+                        f"{fmt(sigma[e])}, and gets {fmt(d)}")
+            return None
+        if self.derivable(e):
+            want = _subst(e, sigma)
+            if d != want:
+                return f"{who} can check {fmt(e)}: it expects {fmt(want)} and gets {fmt(d)}"
+            return None
+        if e[0] == "t":
+            if d[0] != "t" or len(d[1]) != len(e[1]):
+                return (f"{who} expects a tuple of {len(e[1])} parts for {fmt(e)} "
+                        f"and gets {fmt(d)}")
+            for pe, pd in zip(e[1], d[1], strict=True):
+                why = self.match(pe, pd, sigma)
+                if why is not None:
+                    return why
+            return None
+        if e[0] == "a" and len(e[2]) == 2:
+            fn, (key, m) = e[1], e[2]
+            opens = None
+            if fn in _ENC and self.derivable(key):
+                opens = f"it knows the key {fmt(key)}"
+            elif fn in _AENC and _is_pk(key) and mk_app("sk", key[2]) in self.known:
+                opens = f"it holds {fmt(mk_app('sk', key[2]))}"
+            elif fn == "sign" and key[0] == "a" and key[1] == "sk" and len(key[2]) == 1:
+                opens = f"it verifies signatures by {fmt(key[2][0])}"
+            if opens is not None:
+                want_key = _subst(key, sigma)
+                if d[0] != "a" or d[1] != fn or len(d[2]) != 2 or d[2][0] != want_key:
+                    return (f"{who} expects {fmt(e)} ({opens}): {fn}({fmt(want_key)}, ...) "
+                            f"and gets {fmt(d)}")
+                return self.match(m, d[2][1], sigma)
+        why = self._typed(e, d)
+        if why is not None:
+            return why
+        sigma[e] = d
+        return None
+
+    def _typed(self, e: CTerm, d: CTerm) -> str | None:
+        """Why `d` cannot stand for the unchecked part `e` (typed matching), or None."""
+        who = fmt(self.name)
+        is_agent = self.ck.is_agent
+        if e[0] == "n":
+            if is_agent(e):
+                if not is_agent(d):
+                    return f"{who} accepts only an agent name in place of {fmt(e)}, not {fmt(d)}"
+                return None
+            if d[0] != "n" or is_agent(d):
+                what = "an agent name" if d[0] == "n" else f"the compound term {fmt(d)}"
+                return (f"{who} accepts only an atomic value in place of {fmt(e)}, "
+                        f"not {what}" + (f" {fmt(d)}" if d[0] == "n" else ""))
+            return None
+        if e[0] == "l":
+            if d[0] == "l" or (d[0] == "n" and not is_agent(d)):
+                return None
+            return (f"{who} accepts only a value or a linear term in place of {fmt(e)}, "
+                    f"not {fmt(d)}")
+        if e[0] == "x":
+            if d[0] != "x":
+                return f"{who} accepts only an exponential in place of {fmt(e)}, not {fmt(d)}"
+            return None
+        if e[0] == "a":
+            if d[0] != "a" or d[1] != e[1] or len(d[2]) != len(e[2]):
+                return (f"{who} accepts only a term {e[1]}(...) with {len(e[2])} "
+                        f"argument(s) in place of {fmt(e)}, not {fmt(d)}")
+            return None
+        if d[0] != "t" or len(d[1]) != len(e[1]):
+            return f"{who} accepts only a tuple of {len(e[1])} parts in place of {fmt(e)}"
+        return None
+
+    # ------------------------------------------------------------ role
+
+    def _group(self) -> list[tuple[str, _Inst]] | None:
+        while self.gi < len(self.groups) and len(self.done) == len(self.groups[self.gi]):
+            self.gi += 1
+            self.done = set()
+        return self.groups[self.gi] if self.gi < len(self.groups) else None
+
+    def next_steps(self) -> str:
+        """The agent's possible next role steps, for messages."""
+        group = self._group()
+        if group is None:
+            return f"{fmt(self.name)} has finished its role"
+        out = []
+        for j, (kind, inst) in enumerate(group):
+            if j in self.done:
+                continue
+            if kind == "send":
+                to = "*" if inst.receiver is None else fmt(inst.receiver)
+                out.append(f"a send to {to} at step {inst.step} (line {inst.line})")
+            else:
+                out.append(f"a receive from {fmt(inst.sender)} at step {inst.step} "
+                           f"(line {inst.line})")
+        return f"the next step of {fmt(self.name)} is " + " or ".join(out)
+
+    def candidates(self, kind: str, step: Any, line: Any) -> list[int]:
+        """Positions in the current group of undone `kind` steps at `step`, `line`."""
+        group = self._group()
+        if group is None:
+            return []
+        return [j for j, (k, inst) in enumerate(group)
+                if j not in self.done and k == kind and inst.step == step and inst.line == line]
+
+    def take(self, j: int) -> _Inst:
+        group = self._group()
+        assert group is not None
+        self.done.add(j)
+        return group[j][1]
+
+
+def check_attack(attack: Mapping, model: Model, target: str, *, guess_bits: int = 40
+                 ) -> list[str]:
+    """Problems with an attack (LANGUAGE.md §11) on a narration without protocol blocks;
+    an empty list means the attack is valid.
+
+    `attack` is `{"adversary": [...], "events": [...], "proof": {"steps": [...]}}`.
+
+    - The adversary is the model's malicious agents and intruders, ground, sorted by
+      name and index, and equals `attack["adversary"]`; every other agent is honest.
+    - An honest agent's role is its part of the ground narration (families expanded
+      in generator order): a send where it is the sender, a receive where it is the
+      receiver (of a broadcast `*`: every agent but the sender), grouped by step.
+      Its events take its role steps in order, none twice, none skipped (it may stop
+      early); within one step, its steps may come in any order.
+    - Events are numbered 1..n (`index`), `session` is null. `send`: `role` = `agent`
+      = an honest sender at its next role step (`line`, `step`), `to` the narration's
+      receiver (null for `*`), `term` the narration's message with what the sender
+      accepted substituted. `deliver`: `role` = `to` = an honest receiver at its next
+      role step, `from` the narration's sender there, and either
+        * `agent` an adversary agent and `proof` a section-10 proof that the adversary
+          builds `term` from what it holds and from earlier send events, or
+        * no `proof` (absent or null): the network passes on an earlier send event
+          addressed to the receiver (or to `*`) that carries exactly `term`, each such
+          send at most once to each receiver; `agent` is an adversary agent or that
+          send's honest sender. (A receiver does not authenticate senders: the send
+          may be of another step than the one the receiver waits at.)
+    - The receiver accepts the delivered term D for the expected term E when
+      match(E, D) holds, with its knowledge K (what it holds initially: its values,
+      public values, every agent name, every pk, its own sk; and each message it
+      expected at its earlier receives; closed under splitting, decryption with
+      derivable keys, asymmetric decryption with held private keys, unsigning) and
+      sigma (what it accepted unchecked: expected part -> received part): E in sigma:
+      D = sigma(E); E derivable from K: D = E with sigma applied; a tuple: part by
+      part; enc(k, m) with k derivable, aenc(pk(b), m) with sk(b) in K, sign(sk(b), m):
+      D has the same constructor and key, and m matches D's message; otherwise D is
+      accepted for E (sigma(E) := D) if it has E's type: an agent name for an agent
+      name; a name that is not an agent for any other name; a name or linear term for a
+      linear term; an exponential for an exponential; the same function and arity for
+      an application. Parts accepted unchecked are never opened later.
+    - Leaves of every proof: `holds` as for `check`; `receives`/`sees` cite a send
+      event by its index (`step`), with its `line` and `term`, earlier than the
+      delivery (any event for the final proof); `receives` by the adversary agent the
+      send is addressed to (anyone for `*`), `sees` by an intruder (any send).
+    - The final `proof` concludes `target` under the same leaf rules over all events.
+    """
+    if not isinstance(attack, Mapping):
+        return ["the attack is not an object"]
+    rp = _Replay(model, guess_bits)
+    if not rp.adv:
+        return [*rp.problems, "the model has no malicious agent and no intruder: "
+                "there is no adversary"]
+    problems = rp.problems
+    if attack.get("adversary") != rp.names:
+        problems.append(f"adversary: {attack.get('adversary')!r} should be {rp.names!r} "
+                        "(the malicious agents and intruders of the model, sorted)")
+    events = attack.get("events")
+    if not isinstance(events, list):
+        return [*problems, "events: not a list"]
+    rp.n_events = len(events)
+    for pos, ev in enumerate(events, start=1):
+        if isinstance(ev, Mapping) and isinstance(ev.get("kind"), str):
+            rp.kinds[pos] = ev["kind"]
+    for pos, ev in enumerate(events, start=1):
+        label = f"event {pos}"
+        if not isinstance(ev, Mapping):
+            problems.append(f"{label}: not an object")
+            continue
+        if ev.get("index") != pos or isinstance(ev.get("index"), bool):
+            problems.append(f"{label}: index should be {pos} (events run 1..n in order)")
+        try:
+            problems.extend(f"{label}: {why}" for why in rp.event(ev, pos))
+        except (RecursionError, *_INDEX_ERRORS) as e:  # never crash on a strange attack
+            problems.append(f"{label}: could not be checked ({type(e).__name__}: {e})")
+    proof = attack.get("proof")
+    if not isinstance(proof, Mapping):
+        problems.append("proof: the attack has no final proof")
+    else:
+        problems.extend(f"proof: {why}" for why in check(
+            proof, model, rp.names, target, guess_bits=guess_bits,
+            trace_leaf=rp.judge(len(events) + 1, "the end of the trace")))
+    return problems
+
+
+def _initial_knowledge(model: Model, a: CTerm, agents: Sequence[CTerm]) -> set[CTerm]:
+    """What honest agent `a` holds before the run: its values, public values, every
+    agent name, pk of every keypair, sk of its own."""
+    known: set[CTerm] = set(agents)
+    for v in model.values:
+        for env in gen_bindings(v.gen, {}):
+            try:
+                name = mk_name(v.name, [eval_index(i, env) for i in v.index])
+                if v.kind == "public" or any(_agent(h, env) == a for h in v.holders):
+                    known.add(name)
+            except _INDEX_ERRORS:
+                continue
+    for kp in model.keypairs:
+        for env in gen_bindings(kp.gen, {}):
+            try:
+                owner = _agent(kp.agent, env)
+            except _INDEX_ERRORS:
+                continue
+            known.add(mk_app("pk", (owner,)))
+            if owner == a:
+                known.add(mk_app("sk", (owner,)))
+    return known
+
+
+class _Replay:
+    """One replay of an attack: the adversary, the honest roles, the trace so far."""
+
+    def __init__(self, model: Model, guess_bits: int) -> None:
+        self.model = model
+        self.guess_bits = guess_bits
+        self.ck = _Checker(model, guess_bits, None)
+        self.problems: list[str] = []
+        self.adv: set[CTerm] = set()
+        self.intruders: set[CTerm] = set()
+        for refs, is_intruder in ((model.malicious, False), (model.intruders, True)):
+            for ref in refs:
+                try:
+                    g = _agent(ref, {})
+                except _INDEX_ERRORS:
+                    self.problems.append(f"adversary: {ref.name} is not a ground agent")
+                    continue
+                self.adv.add(g)
+                if is_intruder:
+                    self.intruders.add(g)
+        self.names = [fmt(a) for a in sorted(self.adv, key=lambda n: (n[1], n[2]))]
+        self.agents = _all_agents(model)
+        honest = [a for a in self.agents if a not in self.adv]
+        self.honest = set(honest)
+        self.groups: dict[CTerm, list[list[tuple[str, _Inst]]]] = {a: [] for a in honest}
+        for inst in _narration(model):
+            parts: list[tuple[CTerm, str]] = []
+            if inst.sender in self.honest:
+                parts.append((inst.sender, "send"))
+            if inst.receiver is None:
+                parts.extend((a, "receive") for a in honest if a != inst.sender)
+            elif inst.receiver in self.honest:
+                parts.append((inst.receiver, "receive"))
+            for who, kind in parts:
+                role_groups = self.groups[who]
+                if not role_groups or role_groups[-1][0][1].step != inst.step:
+                    role_groups.append([])
+                role_groups[-1].append((kind, inst))
+        self.states: dict[CTerm, _Honest] = {}
+        self.sends: dict[int, _Send] = {}
+        self.passed: set[tuple[int, CTerm]] = set()  # (send index, receiver) passed on
+        self.kinds: dict[int, str] = {}
+        self.n_events = 0
+
+    def state(self, a: CTerm) -> _Honest:
+        if a not in self.states:
+            self.states[a] = _Honest(self.ck, a, self.groups[a],
+                                     _initial_knowledge(self.model, a, self.agents))
+        return self.states[a]
+
+    # ---------------------------------------------------------------- leaves
+
+    def judge(self, limit: int, here: str) -> TraceLeaf:
+        """Judges `receives`/`sees` leaves of a proof at event `limit` (`here`)."""
+
+        def judge(rule: str, by: CTerm, t: CTerm, step: int, line: int) -> str | None:
+            if not 1 <= step <= self.n_events:
+                return f"there is no event {step}"
+            if step == limit:
+                return f"a leaf cannot cite {here} itself"
+            if step > limit:
+                return f"event {step} comes after {here}"
+            ev = self.sends.get(step)
+            if ev is None:
+                if self.kinds.get(step) == "send":
+                    return f"event {step} is not a valid send"
+                return f"event {step} is not a send (a leaf cites a send event by its index)"
+            if ev.line != line:
+                return f"event {step} is at line {ev.line}, not line {line}"
+            if ev.term != t:
+                return f"event {step} sends {fmt(ev.term)}, not {fmt(t)}"
+            if rule == "sees":
+                if not self.intruders:
+                    return ("the model has no intruder: the adversary sees no message, it "
+                            "receives those sent to it (rule receives)")
+                if by not in self.intruders:
+                    return f"{fmt(by)} is not an intruder; only an intruder sees every message"
+                return None
+            if ev.to is not None and ev.to != by:
+                hint = (" (an intruder sees it: rule sees)" if self.intruders
+                        else "; without an intruder the adversary does not see it")
+                return f"event {step} is sent to {fmt(ev.to)}, not to {fmt(by)}{hint}"
+            return None
+
+        return judge
+
+    # ---------------------------------------------------------------- events
+
+    def event(self, ev: Mapping, pos: int) -> list[str]:
+        """The problems of one event; advances its honest agent and the trace."""
+        kind = ev.get("kind")
+        if kind not in ("send", "deliver"):
+            return [f"kind {kind!r} is neither send nor deliver"]
+        if ev.get("session") is not None:
+            return [f"session {ev.get('session')!r}: a narration without protocol blocks "
+                    "has one session, null"]
+        out: list[str] = []
+        fields: dict[str, CTerm | None] = {}
+        for key in ("role", "agent", "to", "from", "term"):
+            raw = ev.get(key)
+            fields[key] = None
+            if raw is not None:
+                try:
+                    fields[key] = parse(raw)
+                except ValueError as e:
+                    out.append(f"{key}: {e}")
+        role, term = fields["role"], fields["term"]
+        if term is None:
+            return out or ["the event needs a term"]
+        if role is None:
+            return [*out, "the event needs its role (the honest agent whose role it is)"]
+        if role not in self.honest:
+            what = "an adversary agent" if role in self.adv else "not a declared agent"
+            return [*out, f"role {fmt(role)} is {what}; only honest agents have roles"]
+        line, step = ev.get("line"), ev.get("step")
+        if not (isinstance(line, int) and isinstance(step, int)) or isinstance(line, bool) \
+                or isinstance(step, bool):
+            return [*out, "the event needs its narration 'line' and 'step' (integers)"]
+        st = self.state(role)
+        where = f"step {step} (line {line})"
+        if kind == "send":
+            return out + self._send(st, pos, fields, term, step, line, where, ev)
+        return out + self._deliver(st, pos, fields, term, step, line, where, ev)
+
+    def _send(self, st: _Honest, pos: int, fields: Mapping[str, CTerm | None], term: CTerm,
+              step: int, line: int, where: str, ev: Mapping) -> list[str]:
+        out: list[str] = []
+        role, to = st.name, fields["to"]
+        if fields["agent"] != role:
+            out.append(f"a send is by the agent of its role, {fmt(role)}, not "
+                       f"{ev.get('agent')!r}")
+        cands = st.candidates("send", step, line)
+        if not cands:
+            self.sends[pos] = _Send(pos, line, term, to, None)  # cited on its own merits
+            return [*out, f"{fmt(role)} does not send at {where} now: {st.next_steps()}"]
+        group = st.groups[st.gi]
+        want = {j: _subst(group[j][1].term, st.sigma) for j in cands}
+        to_ok = [j for j in cands if group[j][1].receiver == to]
+        pick = next((j for j in to_ok if want[j] == term), None)
+        if pick is None:
+            pick = to_ok[0] if to_ok else cands[0]
+            inst = group[pick][1]
+            if inst.receiver != to:
+                named = "*" if inst.receiver is None else fmt(inst.receiver)
+                out.append(f"the narration sends {where} to {named}, not "
+                           f"{'*' if to is None else fmt(to)}")
+            if want[pick] != term:
+                note = " with what it accepted substituted" if st.sigma else ""
+                out.append(f"{fmt(role)}'s message at {where} is {fmt(want[pick])}{note}, "
+                           f"not {fmt(term)}")
+        self.sends[pos] = _Send(pos, line, term, to, st.take(pick))
+        return out
+
+    def _deliver(self, st: _Honest, pos: int, fields: Mapping[str, CTerm | None],
+                 term: CTerm, step: int, line: int, where: str, ev: Mapping) -> list[str]:
+        out: list[str] = []
+        role, agent = st.name, fields["agent"]
+        if fields["to"] != role:
+            out.append(f"a delivery's role is its receiver: to {ev.get('to')!r} is not "
+                       f"{fmt(role)}")
+        cands = st.candidates("receive", step, line)
+        if not cands:
+            return [*out, f"{fmt(role)} does not wait for a message at {where} now: "
+                    f"{st.next_steps()}"]
+        group = st.groups[st.gi]
+        from_ok = [j for j in cands if group[j][1].sender == fields["from"]]
+        if not from_ok:
+            out.append(f"the narration's sender at {where} is {fmt(group[cands[0]][1].sender)}, "
+                       f"not {ev.get('from')!r}")
+            from_ok = cands[:1]
+        # who delivers it, and how the term was had
+        proof = ev.get("proof")
+        if agent is None or (agent not in self.adv and agent not in self.honest):
+            out.append(f"the agent delivering, {ev.get('agent')!r}, is neither in the "
+                       f"adversary {self.names} nor an honest sender")
+        elif proof is None:
+            out.extend(self._pass_on(pos, role, agent, term))
+        elif agent not in self.adv:
+            out.append(f"{fmt(agent)} is honest: only the adversary {self.names} delivers "
+                       "terms it builds (a delivery with a proof)")
+        elif not isinstance(proof, Mapping):
+            out.append("proof: not an object")
+        else:
+            out.extend(f"proof: {why}" for why in check(
+                proof, self.model, self.names, fmt(term), guess_bits=self.guess_bits,
+                trace_leaf=self.judge(pos, f"this delivery (event {pos})")))
+        # does the receiver accept it?
+        tries: list[tuple[int, dict[CTerm, CTerm], str | None]] = []
+        for j in from_ok:
+            sigma = dict(st.sigma)
+            tries.append((j, sigma, st.match(group[j][1].term, term, sigma)))
+            if tries[-1][2] is None:
+                break
+        j, sigma, why = tries[-1] if tries[-1][2] is None else tries[0]
+        if why is not None:
+            out.append(f"{fmt(role)} does not accept {fmt(term)} at {where}: {why}")
+        inst = st.take(j)
+        st.sigma = sigma
+        st.learn(inst.term)
+        return out
+
+    def _pass_on(self, pos: int, role: CTerm, agent: CTerm, term: CTerm) -> list[str]:
+        """A delivery without proof: the network passes on an earlier send to `role`."""
+        for s in self.sends.values():
+            if s.index >= pos or s.inst is None or (s.index, role) in self.passed:
+                continue
+            if s.to is not None and s.to != role:
+                continue
+            if s.term != term or (agent in self.honest and s.inst.sender != agent):
+                continue
+            self.passed.add((s.index, role))
+            return []
+        by = "" if agent in self.adv else f" by {fmt(agent)}"
+        return [f"no earlier send{by} to {fmt(role)} carries {fmt(term)} (or it was passed "
+                "on already); a delivery of another term needs a proof that the adversary "
+                "builds it"]

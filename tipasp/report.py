@@ -13,13 +13,9 @@ from typing import Any
 from . import progress, proofcheck, render
 from .answer import Answerer, Options, answered, instances
 from .engine import Engine, Knowledge
-from .errors import Diagnostic, ResourceLimit, SpecError
+from .errors import Diagnostic, InternalError, SpecError
 from .model import Model, Pos
 from .terms import App, GTerm, Lin, Tup, show
-
-
-class InternalError(ResourceLimit):
-    """A bug in tipasp (exit code 3): e.g. a proof the independent checker rejects."""
 
 
 def missing_parts(know: Knowledge, t: GTerm) -> list[GTerm]:
@@ -92,6 +88,9 @@ def _check_proof(model: Model, options: Options, res: dict[str, Any],
                  place: dict[str, Any]) -> None:
     """Stop the run unless `place` (a "learns" answer) has a proof the checker accepts
     for its own coalition and the result's target."""
+    if place.get("_attack") is not None:
+        _check_attack(model, options, res, place)
+        return
     p = place.get("_proof")
     coalition = place.get("coalition") or res.get("coalition") or []
     who = _coal(coalition) if coalition else "a coalition"
@@ -115,9 +114,31 @@ def _check_proof(model: Model, options: Options, res: dict[str, Any],
         )
 
 
+def _check_attack(model: Model, options: Options, res: dict[str, Any],
+                  place: dict[str, Any]) -> None:
+    """Stop the run unless the attack replays: honest events follow their roles,
+    every delivery is derivable when it happens, the final proof concludes."""
+    from .attack_search import attack_text
+
+    attack = place["_attack"]
+    # (a delivery without a proof is the network handing on an honest message, which
+    # the checker matches against the earlier send)
+    problems = [] if attack.proof is not None else ["the attack has no final proof"]
+    if not problems:
+        problems = proofcheck.check_attack(place["attack"], model, res["target"],
+                                           guess_bits=options.guess_bits)
+    if problems:
+        raise InternalError(
+            f"internal error: the checker rejected the attack for line {res['line']}: "
+            f"{'; '.join(problems)}\n{attack_text(attack)}"
+        )
+
+
 def render_text(results: list[dict[str, Any]]) -> str:
     """The report for people: one block per result. Each proof printed is the one
     stored beside the answer it justifies (never looked up by coalition)."""
+    from .attack_search import attack_text
+
     out: list[str] = []
     for r in results:
         line = f"line {r['line']}: "
@@ -135,17 +156,24 @@ def render_text(results: list[dict[str, Any]]) -> str:
                            "linear search; coalitions that need a long elimination may be missing")
             for lr in r["learners"]:
                 p = lr.get("_proof")
-                if p is not None:
+                if lr.get("_attack") is not None:
+                    out.append(_indent(attack_text(lr["_attack"]), 2))
+                elif p is not None:
                     out.append(_indent(render.text(p), 2))
                 else:
                     out.append("  " + _coal(lr["coalition"]) + f" learns {r['target']}")
         elif r["kind"] == "learns":
             verdict = "yes" if r["answer"] else "no"
             out.append(f"{line}{_coal(r['coalition'])} learns {r['target']}{after}? {verdict}")
-            if r["answer"] and r.get("_proof") is not None:
+            if r["answer"] and r.get("_attack") is not None:
+                out.append(_indent(attack_text(r["_attack"]), 2))
+            elif r["answer"] and r.get("_proof") is not None:
                 out.append(_indent(render.text(r["_proof"]), 2))
             elif not r["answer"]:
                 out.append(f"  why not: {r['why_not']}")
+                if r.get("bounded"):
+                    out.append("  (no attack within the bounded search: every honest role "
+                               "runs once)")
         elif r["kind"] == "leakage":
             out.append(f"{line}leakage of {r['target']} to {_coal(r['coalition'])}: "
                        + _leak(r))
@@ -153,7 +181,10 @@ def render_text(results: list[dict[str, Any]]) -> str:
             verdict = "holds" if r["holds"] else "FAILS"
             out.append(f"{line}assert {r['text']}: {verdict}")
             ce = r.get("counterexample")
-            if ce and ce.get("_proof") is not None:
+            if ce and ce.get("_attack") is not None:
+                out.append("  counterexample:")
+                out.append(_indent(attack_text(ce["_attack"]), 4))
+            elif ce and ce.get("_proof") is not None:
                 out.append("  counterexample:")
                 out.append(_indent(render.text(ce["_proof"]), 4))
             elif ce and "coalition" in ce:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 
+from . import ground
 from . import syntax as S
 from .errors import Diagnostic
 from .ground import bindings, c_div, c_mod, eval_index
@@ -245,6 +246,7 @@ class _Resolver:
         self.colludes: list[Collude] = []
         self.corrupts: list[Corrupt] = []
         self.eavesdroppers: list[Eavesdropper] = []
+        self.adversaries: dict[str, list[AgentRef]] = {"malicious": [], "intruder": []}
         self.questions: list[Query | Assertion] = []
         self.deferred: list[tuple[list[_Check], Generator | None, dict[str, Interval | None]]] = []
         self.value_scopes: list[dict[str, Interval | None]] = []
@@ -285,6 +287,8 @@ class _Resolver:
                 self._guard(self._corrupt_stmt, k, st)
             elif isinstance(st, S.EavesStmt):
                 self._guard(self._eaves_stmt, k, st)
+            elif isinstance(st, S.AdversaryStmt):
+                self._guard(self._adversary_stmt, k, st)
             elif isinstance(st, S.QueryStmt):
                 self._guard(self._query_stmt, k, st)
             elif isinstance(st, S.AssertStmt):
@@ -307,6 +311,8 @@ class _Resolver:
             questions=tuple(self.questions),
             names=dict(self.names),
             labels=dict(self.labels),
+            malicious=tuple(self.adversaries["malicious"]),
+            intruders=tuple(self.adversaries["intruder"]),
         )
 
     def _guard(self, fn: object, *args: object) -> bool:
@@ -1097,6 +1103,20 @@ class _Resolver:
         self.messages.append(Message(step, label, sender, receiver, term, gen, st.pos, text))
 
     # --------------------------------------------------------------- adversaries
+
+    def _adversary_stmt(self, k: int, st: S.AdversaryStmt) -> None:
+        """`malicious ...` or `intruder ...`: concrete agents (a bounded attack search
+        runs over few of them), each listed once."""
+        ctx = _Ctx()
+        gen = self._gen(st.gen, ctx)
+        refs = tuple(self._agent_ref(m, ctx, allow_range=True) for m in st.agents)
+        out = self.adversaries[st.kind]
+        for b in ground.bindings(self._finish_gen(gen, ctx)):
+            for r in refs:
+                a = ground.agent(r, b)
+                ref = AgentRef(a.base, tuple(IConst(i) for i in a.idx), r.pos)
+                if ref not in out:
+                    out.append(ref)
 
     def _collude_stmt(self, k: int, st: S.ColludeStmt) -> None:
         """One `collude` statement: one group."""

@@ -314,6 +314,17 @@ class EavesStmt:
 
 
 @dataclass(frozen=True)
+class AdversaryStmt:
+    """`malicious a, b` or `intruder eve` (LANGUAGE.md §11)."""
+
+    kind: Literal["malicious", "intruder"]
+    agents: tuple[Ref, ...]
+    gen: Gen | None = None
+    pos: Pos = NOPOS
+    span: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
 class Coalition:
     """`server` or `{server, u[2]}` (`braced` tells which was written)."""
 
@@ -374,6 +385,7 @@ Stmt = (
     | FunctionStmt
     | MessageStmt
     | ColludeStmt
+    | AdversaryStmt
     | CorruptStmt
     | EavesStmt
     | QueryStmt

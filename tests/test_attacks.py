@@ -1,0 +1,130 @@
+"""Malicious agents and the network intruder (LANGUAGE.md §11): attacks found by the
+bounded search, replayed by the independent checker, verdicts pinned on the
+examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tipasp import frontend
+from tipasp.answer import Options
+from tipasp.attack_roles import Var, roles
+from tipasp.attack_search import AttackSearch
+from tipasp.report import check_spec
+from tipasp.terms import Name
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def results(name: str) -> list[dict]:
+    return check_spec(frontend.load(str(EXAMPLES / name)), Options())
+
+
+def by_line(res: list[dict], line: int) -> dict:
+    return next(r for r in res if r["line"] == line)
+
+
+def test_lowe_attack_on_needham_schroeder_is_found_and_checked() -> None:
+    res = results("nspk_narration.tip")
+    learns = by_line(res, 20)
+    assert learns["answer"] is True and learns["bounded"] is True
+    events = learns["attack"]["events"]
+    # the shortest attack: alice starts with eve, eve replays to bob, bob's answer
+    # is forwarded to alice, who decrypts it for eve
+    assert [(e["kind"], e["role"], e["line"]) for e in events] == [
+        ("send", "alice", 13), ("deliver", "bob", 16), ("send", "bob", 17),
+        ("deliver", "alice", 14), ("send", "alice", 15)]
+    assert events[1]["term"] == "aenc(pk(bob), (na1, alice))"
+    assert events[1]["from"] == "alice" and events[1]["agent"] == "eve"
+    assert learns["attack"]["proof"]["steps"][-1]["term"] == "nb2"
+    who = by_line(res, 21)
+    assert [lr["coalition"] for lr in who["learners"]] == [["eve"], ["alice"]]
+    assert who["learners"][0]["attack"]["events"] == events
+    assert by_line(res, 22)["holds"] is True
+
+
+def test_the_lowe_fix_has_no_attack_within_the_bound() -> None:
+    res = results("nsl_narration.tip")
+    fixed = by_line(res, 21)
+    assert fixed["holds"] is True and fixed["bounded"] is True
+    who = by_line(res, 22)
+    assert [lr["coalition"] for lr in who["learners"]] == [["alice"]]
+    assert who["bounded"] is True
+
+
+def test_unauthenticated_diffie_hellman_has_a_man_in_the_middle() -> None:
+    (res,) = results("dh_mitm.tip")
+    assert res["answer"] is True
+    terms = [e["term"] for e in res["attack"]["events"]]
+    assert "exp(g, e)" in terms  # eve's half key replaces bob's
+
+
+def test_signed_diffie_hellman_keeps_the_secret() -> None:
+    (res,) = results("dh_signed.tip")
+    assert res["holds"] is True and res["bounded"] is True
+
+
+def test_roles_check_what_they_know_and_accept_the_rest() -> None:
+    model = frontend.load(str(EXAMPLES / "nspk_narration.tip"))
+    rs = {r.agent: r for r in roles(model).honest}
+    assert set(rs) == {Name("alice"), Name("bob")}  # eve is the adversary: not run
+    alice = rs[Name("alice")]
+    recv = alice.steps[1]
+    assert recv.kind == "recv" and recv.line == 14
+    # alice checks her own nonce na1 and accepts eve's nonce as it arrives
+    nb1 = Var(Name("alice"), Name("nb1"), "value")
+    from tipasp.terms import App, Tup
+    assert recv.pattern == App("aenc", (App("pk", (Name("alice"),)), Tup((Name("na1"), nb1))))
+    # ... and sends back whatever she received in its place
+    assert alice.steps[2].pattern == App("aenc", (App("pk", (Name("eve"),)), nb1))
+
+
+def test_a_malicious_insider_without_an_intruder_sees_only_its_own_messages() -> None:
+    text = """agent alice, bob, server
+key kas @ alice, server
+key kbs @ bob, server
+secret s @ alice
+random k @ server
+malicious bob
+server -> alice : enc(kas, k)
+server -> bob : enc(kbs, k)
+alice -> bob : enc(k, s)
+query bob learns s
+query {bob} learns k
+"""
+    res = check_spec(frontend.load_text(text, "insider.tip"), Options())
+    assert [r["answer"] for r in res] == [True, True]
+
+
+def test_no_attack_when_the_key_stays_between_honest_agents() -> None:
+    text = """agent alice, server, mallory
+key kas @ alice, server
+secret s @ alice
+random k @ server
+malicious mallory
+server -> alice : enc(kas, k)
+alice -> server : enc(k, s)
+assert not mallory learns s
+"""
+    (res,) = check_spec(frontend.load_text(text, "honest.tip"), Options())
+    assert res["holds"] is True and res["bounded"] is True
+
+
+@pytest.mark.parametrize("name", ["nspk_narration.tip", "dh_mitm.tip"])
+def test_every_attack_replays_in_the_checker(name: str) -> None:
+    from tipasp import proofcheck
+
+    model = frontend.load(str(EXAMPLES / name))
+    for r in check_spec(model, Options()):
+        if r.get("attack"):
+            assert proofcheck.check_attack(r["attack"], model, r["target"]) == []
+
+
+def test_the_search_is_fast_on_lowe() -> None:
+    """Not a timing test: the ground attack program of NSPK stays small."""
+    model = frontend.load(str(EXAMPLES / "nspk_narration.tip"))
+    s = AttackSearch(model, [Name("nb2")])
+    atoms = len(s.control.symbolic_atoms)
+    assert 1000 < atoms < 20000, atoms

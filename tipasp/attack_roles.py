@@ -1,0 +1,320 @@
+"""Model → roles: each honest agent's part of the narration, as an Alice-and-Bob
+compiler derives it (LANGUAGE.md §11, "What an honest receiver accepts").
+
+Part of the attack stage (attack_search.py answers questions with it). A role is
+the sequence of the agent's sends and receives in narration order. At a receive,
+the parts of the expected message that the agent knows or can compute at that
+point are checked (they stay literal in the pattern); the parts it cannot open
+or has not seen are accepted as they arrive: they become variables (`Var`), named
+after the expected part, and are used as received wherever the role uses that
+part later. Matching is typed: a variable standing for an agent name accepts
+agent names, one standing for an atomic value accepts atomic values, one standing
+for a composite part (a ciphertext the agent cannot open) accepts terms of the
+same shape.
+
+A narration without protocol blocks is one session of itself: the concrete
+agents are the roles. Families are expanded here (a bounded search runs few
+sessions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from . import ground
+from .model import Model
+from .terms import App, GTerm, Lin, Name, Tup, subterms
+
+
+@dataclass(frozen=True)
+class Var:
+    """A part that `agent` accepts as it arrives, in place of `expected`.
+
+    `kind` is its type: "agent", "value" (an atomic value or key) or "fn/arity"
+    (a composite term of that shape; "tup/n" for a tuple of n parts).
+    """
+
+    agent: Name
+    expected: GTerm
+    kind: str
+
+
+Pat = GTerm | Var  # a message pattern: a ground term in which Var may occur
+
+
+@dataclass(frozen=True)
+class RoleStep:
+    """One send or receive of a role, with the message of the honest run
+    (`expected`) and the pattern the role sends or accepts."""
+
+    kind: Literal["send", "recv"]
+    step: int  # the narration step (message statement)
+    line: int
+    peer: Name | None  # the receiver of a send, the sender named in a receive
+    expected: GTerm
+    pattern: object  # Pat
+
+
+@dataclass(frozen=True)
+class Role:
+    """An honest agent's part of the narration: in a session of a protocol block,
+    the role `role` that `agent` plays in `session` (both None for the narration's
+    own messages, where the agent is the role)."""
+
+    agent: Name
+    steps: tuple[RoleStep, ...]
+    session: Name | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The honest roles and the adversary of a model."""
+
+    honest: tuple[Role, ...]
+    adversary: tuple[Name, ...]  # malicious agents and intruders, sorted
+    intruders: tuple[Name, ...]  # the intruders (they control the network), sorted
+    agents: frozenset[Name]
+
+    @property
+    def intruder(self) -> bool:
+        """An intruder controls the network."""
+        return bool(self.intruders)
+
+
+def adversary(model: Model) -> tuple[Name, ...]:
+    """The agents of the one adversary (malicious agents and intruders), sorted."""
+    return tuple(sorted({ground.agent(a, {}) for a in (*model.malicious, *model.intruders)}))
+
+
+def public_terms(model: Model) -> set[GTerm]:
+    """What every agent knows: public values, agent names, public keys."""
+    out: set[GTerm] = set()
+    for a in model.agents:
+        for b in _dims(a.dims):
+            out.add(Name(a.name, b))
+    for d in model.values:
+        if d.kind == "public":
+            for b in ground.bindings(d.gen):
+                out.add(Name(d.name, tuple(ground.eval_index(i, b) for i in d.index)))
+    for kp in model.keypairs:
+        for b in ground.bindings(kp.gen):
+            out.add(App("pk", (ground.agent(kp.agent, b),)))
+    return out
+
+
+def initial(model: Model, agent: Name) -> dict[GTerm, int]:
+    """What `agent` holds from the start, with the declaration's line."""
+    out: dict[GTerm, int] = {}
+    for d in model.values:
+        if d.kind == "public":
+            continue
+        for b in ground.bindings(d.gen):
+            if any(ground.agent(h, b) == agent for h in d.holders):
+                out.setdefault(Name(d.name, tuple(ground.eval_index(i, b) for i in d.index)),
+                               d.pos.line)
+    for kp in model.keypairs:
+        for b in ground.bindings(kp.gen):
+            if ground.agent(kp.agent, b) == agent:
+                out.setdefault(App("sk", (agent,)), kp.pos.line)
+    return out
+
+
+def _dims(dims: tuple[tuple[int, int], ...]) -> Iterable[tuple[int, ...]]:
+    if not dims:
+        yield ()
+        return
+    (lo, hi), rest = dims[0], dims[1:]
+    for i in range(lo, hi + 1):
+        for tail in _dims(rest):
+            yield (i, *tail)
+
+
+def derivable(t: GTerm, known: set[GTerm]) -> bool:
+    """Whether `t` can be built from the (analysed) set `known` by tuples and
+    functions (not sk; pk from sk)."""
+    if t in known:
+        return True
+    if isinstance(t, Tup):
+        return all(derivable(p, known) for p in t.parts)
+    if isinstance(t, App):
+        if t.fn == "sk":
+            return False
+        if t.fn == "pk":
+            return App("sk", t.args) in known
+        return all(derivable(a, known) for a in t.args)
+    if isinstance(t, Lin):
+        return all(derivable(a, known) for a, _ in t.parts)
+    return False
+
+
+def analyse(known: set[GTerm]) -> set[GTerm]:
+    """`known` closed under splitting, decryption and unsigning."""
+    out = set(known)
+    changed = True
+    while changed:
+        changed = False
+        for t in list(out):
+            new: list[GTerm] = []
+            if isinstance(t, Tup):
+                new = list(t.parts)
+            elif isinstance(t, App):
+                if t.fn == "enc" and derivable(t.args[0], out):
+                    new = [t.args[1]]
+                elif t.fn == "aenc" and isinstance(t.args[0], App) and t.args[0].fn == "pk" \
+                        and App("sk", t.args[0].args) in out:
+                    new = [t.args[1]]
+                elif t.fn == "sign":
+                    new = [t.args[1]]
+            for n in new:
+                if n not in out:
+                    out.add(n)
+                    changed = True
+    return out
+
+
+class _RoleBuilder:
+    """Builds one honest agent's role, tracking what it knows step by step."""
+
+    def __init__(self, agent: Name, known: set[GTerm], agents: frozenset[Name]):
+        self.agent = agent
+        self.unchecked: frozenset[GTerm] = frozenset()  # the `?x` parts of this receive
+        self.known = analyse(known)
+        self.agents = agents
+        self.vars: dict[GTerm, Var] = {}  # expected part -> the variable bound for it
+        self.steps: list[RoleStep] = []
+
+    def _var(self, t: GTerm) -> Var:
+        if t not in self.vars:
+            if isinstance(t, Name):
+                kind = "agent" if t in self.agents else "value"
+            elif isinstance(t, Tup):
+                kind = f"tup/{len(t.parts)}"
+            elif isinstance(t, App):
+                kind = f"{t.fn}/{len(t.args)}"
+            else:
+                kind = "lin"
+            self.vars[t] = Var(self.agent, t, kind)
+        return self.vars[t]
+
+    def accept(self, t: GTerm) -> object:
+        """The pattern with which the agent accepts `t` now."""
+        if t in self.vars:
+            return self.vars[t]  # bound earlier: checked against what was received
+        if t in self.unchecked:
+            return self._var(t)  # `?x`: accepted as it arrives
+        if derivable(t, self.known):
+            return t  # it knows or computes it: checked
+        if isinstance(t, Tup):
+            return Tup(tuple(self.accept(p) for p in t.parts))  # type: ignore[misc]
+        if isinstance(t, App):
+            if t.fn == "enc" and derivable(t.args[0], self.known):
+                return App("enc", (t.args[0], self.accept(t.args[1])))  # type: ignore[arg-type]
+            if t.fn == "aenc" and isinstance(t.args[0], App) and t.args[0].fn == "pk" \
+                    and App("sk", t.args[0].args) in self.known:
+                return App("aenc", (t.args[0], self.accept(t.args[1])))  # type: ignore[arg-type]
+            if t.fn == "sign" and isinstance(t.args[0], App) and t.args[0].fn == "sk" \
+                    and App("pk", t.args[0].args) in self.known | {App("pk", t.args[0].args)}:
+                # verified with the signer's public key: the signer is checked
+                return App("sign", (t.args[0], self.accept(t.args[1])))  # type: ignore[arg-type]
+        return self._var(t)
+
+    def send_pattern(self, t: GTerm) -> object:
+        """The message `t` with every part bound by an earlier receive replaced by its
+        variable (the role sends what it received, whatever it was)."""
+        if t in self.vars:
+            return self.vars[t]
+        if isinstance(t, Tup):
+            return Tup(tuple(self.send_pattern(p) for p in t.parts))  # type: ignore[misc]
+        if isinstance(t, App) and t.fn not in ("pk", "sk"):
+            return App(t.fn, tuple(self.send_pattern(a) for a in t.args))  # type: ignore[misc]
+        return t
+
+    def recv(self, step: int, line: int, peer: Name | None, t: GTerm,
+             unchecked: frozenset[GTerm] = frozenset()) -> None:
+        self.unchecked = unchecked
+        pat = self.accept(t)
+        self.steps.append(RoleStep("recv", step, line, peer, t, pat))
+        self.known = analyse(self.known | {t})
+
+    def send(self, step: int, line: int, peer: Name | None, t: GTerm) -> None:
+        self.steps.append(RoleStep("send", step, line, peer, t, self.send_pattern(t)))
+
+
+def roles(model: Model) -> Roles:
+    """The honest roles of the narration (one per honest agent) and of the sessions
+    (one per session and role played by an honest agent), and the adversary."""
+    adv = adversary(model)
+    pub = public_terms(model)
+    agents = frozenset(Name(a.name, b) for a in model.agents for b in _dims(a.dims))
+    builders: dict[tuple[Name | None, str | None, Name], _RoleBuilder] = {}
+
+    def builder(session: Name | None, role: str | None, agent: Name) -> _RoleBuilder | None:
+        if agent in adv:
+            return None  # the adversary acts for its agents' roles
+        key = (session, role, agent)
+        if key not in builders:
+            builders[key] = _RoleBuilder(agent, set(initial(model, agent)) | pub, agents)
+        return builders[key]
+
+    for m in model.messages:
+        for b in ground.bindings(m.gen):
+            sender = ground.agent(m.sender, b)
+            to = None if m.receiver is None else ground.agent(m.receiver, b)
+            t = ground.term(m.term, b)
+            unchecked = frozenset(ground.term(u, b) for u in m.unchecked)
+            session = None
+            if m.session is not None:
+                name, idx = m.session
+                session = Name(name, tuple(ground.eval_index(i, b) for i in idx))
+            sb = builder(session, m.sender_role, sender)
+            if sb is not None:
+                sb.send(m.step, m.pos.line, to, t)
+            receivers = [to] if to is not None else sorted(agents - {sender})
+            for r in receivers:
+                rb = builder(session, m.receiver_role if to is not None else None, r)
+                if rb is not None:
+                    rb.recv(m.step, m.pos.line, sender, t, unchecked)
+    honest = tuple(Role(agent, tuple(bl.steps), session, role)
+                   for (session, role, agent), bl in builders.items() if bl.steps)
+    intruders = tuple(sorted({ground.agent(a, {}) for a in model.intruders}))
+    return Roles(honest, adv, intruders, agents)
+
+
+def pattern_vars(p: object) -> list[Var]:
+    """The variables of a pattern, in order of first occurrence."""
+    out: list[Var] = []
+
+    def walk(u: object) -> None:
+        if isinstance(u, Var):
+            if u not in out:
+                out.append(u)
+        elif isinstance(u, Tup):
+            for x in u.parts:
+                walk(x)
+        elif isinstance(u, App):
+            for x in u.args:
+                walk(x)
+
+    walk(p)
+    return out
+
+
+def substitute(p: object, sigma: dict[Var, GTerm]) -> GTerm:
+    """The ground term of pattern `p` under the binding `sigma`."""
+    if isinstance(p, Var):
+        return sigma[p]
+    if isinstance(p, Tup):
+        return Tup(tuple(substitute(x, sigma) for x in p.parts))
+    if isinstance(p, App):
+        return App(p.fn, tuple(substitute(x, sigma) for x in p.args))
+    assert isinstance(p, (Name, Lin))
+    return p
+
+
+def atoms_of(terms: Iterable[GTerm]) -> set[GTerm]:
+    """Every atomic subterm (names) of the terms."""
+    return {s for t in terms for s in subterms(t) if isinstance(s, Name)}
+

@@ -1,0 +1,444 @@
+"""Roles → attacks: the bounded attack search of LANGUAGE.md §11 (rules/attack.lp).
+
+The honest roles (attack_roles.py) become ground facts: for every step, the
+messages it sends or accepts under each assignment of its variables (typed: an
+agent variable ranges over agent names, a value variable over the atomic values
+of the spec, a composite one over the terms of that shape). clingo then plans a
+run: at each time point an honest role sends its next message or accepts a
+delivered one, and the adversary (malicious agents and intruders, one knower per
+time point, with the closure rules every other knower uses) must be able to build
+each term it delivers. The shortest run in which the adversary learns the target
+is the attack.
+
+The search is bounded: every honest role runs once, in any interleaving. The
+facts are ground, one per role step and assignment (a bounded search has few
+sessions); the number of assignments is capped (MAX_ASSIGNMENTS).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import clingo
+
+from . import progress
+from .attack_roles import Roles, RoleStep, Var, initial, pattern_vars, public_terms, substitute
+from .attack_roles import roles as make_roles
+from .engine import Knowledge, _split, rule_text
+from .errors import Diagnostic, ResourceLimit, SpecError
+from .model import Model, TLin, TSum
+from .model import subterms as model_subterms
+from .symbols import Decoder, encode
+from .terms import App, GTerm, Name, Tup, show, subterms
+
+ATTACK_RULES = ("terms", "knowledge", "synthesis", "algebra", "guessing", "sharing", "attack")
+MAX_ASSIGNMENTS = 20000  # ground messages one role step may accept
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of an attack: an honest agent sends the next message of its role,
+    or the adversary delivers a term to an honest agent waiting at a receive."""
+
+    kind: str  # "send" | "deliver"
+    index: int  # 1-based position in the run
+    agent: Name  # the sender (send) or the adversary agent that delivers (deliver)
+    to: Name | None  # the receiver of a send (None: everyone), the honest receiver of a deliver
+    sender: Name | None  # deliver: the sender the narration names at that receive
+    term: GTerm
+    line: int  # the narration line of the role's step
+    step: int  # the narration step
+    proof: Any = None  # deliver: proof.Proof that the adversary could build the term
+
+
+@dataclass(frozen=True)
+class Attack:
+    """A run of the bounded search in which the adversary learns the target."""
+
+    adversary: tuple[Name, ...]
+    target: GTerm
+    events: tuple[Event, ...]
+    proof: Any  # proof.Proof of the target from the adversary's knowledge at the end
+    knowledge: Knowledge = field(compare=False, repr=False)
+
+
+class AttackSearch:
+    """Grounds the attack program of a model once; answers one target at a time."""
+
+    def __init__(self, model: Model, targets: list[GTerm]) -> None:
+        self.model = model
+        self.roles: Roles = make_roles(model)
+        self.agent_names = frozenset(a.name for a in model.agents)
+        self.targets = targets
+        self._steps: dict[tuple[int, int], RoleStep] = {}
+        self._sym_cache: dict[GTerm, clingo.Symbol] = {}
+        self._ctl: clingo.Control | None = None
+        self._dec = Decoder({})
+        self.public = public_terms(model)
+
+    # ----------------------------------------------------------------- facts
+
+    def _sym(self, t: GTerm) -> clingo.Symbol:
+        s = self._sym_cache.get(t)
+        if s is None:
+            s = self._sym_cache[t] = encode(t, self.agent_names)
+        return s
+
+    def _unsupported(self) -> None:
+        """A spec error for what the attack search cannot do yet: linear terms."""
+        for m in self.model.messages:
+            if any(isinstance(u, (TLin, TSum)) for u in model_subterms(m.term)):
+                raise SpecError(Diagnostic(
+                    m.pos, "the attack search (malicious agents, intruder) does not handle "
+                    "linear terms yet",
+                    "remove `malicious`/`intruder` to ask the honest-but-curious questions",
+                ), self.model.source)
+
+    def _domains(self, universe: set[GTerm]) -> dict[str, list[GTerm]]:
+        """The atoms each kind of atomic variable ranges over (agent names; atomic
+        values: every declared value of the spec that occurs in a message, a target
+        or the adversary's knowledge)."""
+        agents = sorted(self.roles.agents)
+        names = sorted({u for t in universe for u in subterms(t)
+                        if isinstance(u, Name) and u not in self.roles.agents})
+        return {"agent": list(agents), "value": list(names)}
+
+    def _candidates(self, v: Var, doms: dict[str, list[GTerm]], used: bool) -> list[GTerm]:
+        """What the variable `v` may be bound to: an atom of its kind, or for a
+        composite part the expected term's shape filled with atoms of the same kinds
+        (typed matching keeps the universe finite).
+
+        A variable that the role never uses again (`used` False: a ticket it only
+        accepts) only has to be deliverable: what it is changes nothing later. It
+        ranges over the expected term and the shape filled with the adversary's own
+        atoms, so that the universe does not grow with every filling."""
+        if v.kind in doms:
+            return doms[v.kind]
+        slots: list[list[GTerm]] = []
+        own = self._own_atoms(doms)
+
+        def leaves(t: GTerm) -> None:
+            if isinstance(t, Name) and not used:
+                slots.append(own["agent"] if t in self.roles.agents else own["value"])
+            elif isinstance(t, Name):
+                slots.append(doms["agent"] if t in self.roles.agents else doms["value"])
+            elif isinstance(t, Tup):
+                for p in t.parts:
+                    leaves(p)
+            elif isinstance(t, App):
+                for a in t.args:
+                    leaves(a)
+
+        def fill(t: GTerm, it: list[GTerm]) -> GTerm:
+            if isinstance(t, Name):
+                return it.pop(0)
+            if isinstance(t, Tup):
+                return Tup(tuple(fill(p, it) for p in t.parts))
+            if isinstance(t, App):
+                return App(t.fn, tuple(fill(a, it) for a in t.args))
+            return t
+
+        leaves(v.expected)
+        _cap(slots, f"terms in place of {show(v.expected)} for {show(v.agent)}")
+        out = [] if used else [v.expected]
+        for combo in itertools.product(*slots):
+            t = fill(v.expected, list(combo))
+            if not (isinstance(t, App) and t.fn == "sk") and t not in out:
+                out.append(t)
+        return out
+
+    def _own_atoms(self, doms: dict[str, list[GTerm]]) -> dict[str, list[GTerm]]:
+        """One agent name and one value the adversary has from the start (public or
+        its own), for filling shapes it only has to be able to build."""
+        adv = self.roles.adversary
+        held = sorted((t for a in adv for t in initial(self.model, a) if isinstance(t, Name)),
+                      key=show)
+        pub = sorted((t for t in self.public if isinstance(t, Name)
+                      and t not in self.roles.agents), key=show)
+        value = (held or pub or doms["value"])[:1]
+        return {"agent": list(adv[:1]) or doms["agent"][:1], "value": value}
+
+    def _facts(self) -> list[clingo.Symbol]:
+        """Every input fact of rules/attack.lp and the shape facts of its terms."""
+        self._unsupported()
+        F = clingo.Function
+        N = clingo.Number
+        out: list[clingo.Symbol] = []
+        adv = set(self.roles.adversary)
+        expected = {st.expected for r in self.roles.honest for st in r.steps}
+        adv_init: dict[GTerm, tuple[Name, int]] = {}
+        for a in self.roles.adversary:
+            for t, line in initial(self.model, a).items():
+                adv_init.setdefault(t, (a, line))
+        universe = set(expected) | set(adv_init) | set(self.targets) | self.public
+        doms = self._domains(universe)
+        terms: set[GTerm] = set(universe)
+        horizon = 0
+        inst_of: dict[Name, int] = {}
+        for i, role in enumerate(self.roles.honest, 1):
+            inst_of[role.agent] = i
+        for i, role in enumerate(self.roles.honest, 1):
+            out.append(F("inst", [N(i)]))
+            out.append(F("nsteps", [N(i), N(len(role.steps))]))
+            horizon += len(role.steps)
+            seen: list[Var] = []
+            later: list[set[Var]] = [set() for _ in role.steps]
+            for j in range(len(role.steps) - 2, -1, -1):
+                later[j] = later[j + 1] | set(pattern_vars(role.steps[j + 1].pattern))
+            for j, st in enumerate(role.steps, 1):
+                self._steps[(i, j)] = st
+                vs = pattern_vars(st.pattern)
+                choices = [self._candidates(v, doms, v in later[j - 1] or v in seen)
+                           for v in vs]
+                _cap(choices, f"messages for step {st.step} of {show(role.agent)} "
+                              f"(line {st.line})")
+                for g, vals in enumerate(itertools.product(*choices), 1):
+                    sigma = dict(zip(vs, vals, strict=True))
+                    m = substitute(st.pattern, sigma)
+                    terms.add(m)
+                    args = [N(i), N(j), N(g), self._sym(m), N(st.line)]
+                    out.append(F("snd", args) if st.kind == "send" else F("rcv", args))
+                    for v, val in sigma.items():
+                        out.append(F("gset", [N(i), N(j), N(g), self._var_sym(v),
+                                              self._sym(val)]))
+                seen.extend(v for v in vs if v not in seen)
+                if st.kind == "send":
+                    to = st.peer
+                    if self.roles.intruder:
+                        first = sorted(self.roles.intruders)[0]
+                        out.append(F("observed", [N(i), N(j), self._sym(first), F("sees", [])]))
+                    elif to is not None and to in adv:
+                        out.append(F("observed", [N(i), N(j), self._sym(to),
+                                                  F("receives", [])]))
+                    elif to is None:
+                        for a in sorted(adv):
+                            out.append(F("observed", [N(i), N(j), self._sym(a),
+                                                      F("receives", [])]))
+                    if not self.roles.intruder and to is not None and to in inst_of:
+                        out.append(F("honestto", [N(i), N(j), N(inst_of[to])]))
+                    if not self.roles.intruder and to is None:
+                        for b, k in inst_of.items():
+                            if b != role.agent:
+                                out.append(F("honestto", [N(i), N(j), N(k)]))
+        out.append(F("horizon", [N(horizon)]))
+        if self.roles.intruder:
+            out.append(F("intruder", []))
+        for t, (a, line) in adv_init.items():
+            out.append(F("advinit", [self._sym(t), self._sym(a), N(line)]))
+        for t in self.targets:
+            out.append(F("target", [self._sym(t)]))
+        pub_lines = self._public_lines()
+        for t in self.public:
+            out.append(F("pubv", [self._sym(t), N(pub_lines.get(t, 0))]))
+        out.extend(self._shape(terms))
+        return out
+
+    def _public_lines(self) -> dict[GTerm, int]:
+        from . import ground
+
+        lines: dict[GTerm, int] = {}
+        for a in self.model.agents:
+            for t in self.public:
+                if isinstance(t, Name) and t.base == a.name:
+                    lines.setdefault(t, a.pos.line)
+        for d in self.model.values:
+            if d.kind == "public":
+                for b in ground.bindings(d.gen):
+                    lines[Name(d.name, tuple(ground.eval_index(i, b) for i in d.index))] = \
+                        d.pos.line
+        for kp in self.model.keypairs:
+            for b in ground.bindings(kp.gen):
+                lines[App("pk", (ground.agent(kp.agent, b),))] = kp.pos.line
+        return lines
+
+    def _var_sym(self, v: Var) -> clingo.Symbol:
+        return clingo.Function("x", [self._sym(v.expected)])
+
+    def _shape(self, terms: set[GTerm]) -> list[clingo.Symbol]:
+        """arg/3 and nargs/2 for every composite term (and part of one); weak/1."""
+        F = clingo.Function
+        N = clingo.Number
+        out: list[clingo.Symbol] = []
+        done: set[GTerm] = set()
+        stack = list(terms)
+        while stack:
+            t = stack.pop()
+            if t in done:
+                continue
+            done.add(t)
+            kids: tuple[GTerm, ...] = ()
+            if isinstance(t, Tup):
+                kids = t.parts
+            elif isinstance(t, App) and t.fn not in ("pk", "sk"):
+                kids = t.args
+            elif isinstance(t, App):
+                stack.extend(t.args)
+            for k, a in enumerate(kids, 1):
+                out.append(F("arg", [self._sym(t), N(k), self._sym(a)]))
+                stack.append(a)
+            if kids:
+                out.append(F("nargs", [self._sym(t), N(len(kids))]))
+        from . import ground
+
+        for d in self.model.values:
+            if d.range is not None and (d.range[1] - d.range[0] + 1).bit_length() <= 40:
+                for b in ground.bindings(d.gen):
+                    w = Name(d.name, tuple(ground.eval_index(i, b) for i in d.index))
+                    if w in done:
+                        out.append(F("weak", [self._sym(w)]))
+        return out
+
+    # ---------------------------------------------------------------- solving
+
+    @property
+    def control(self) -> clingo.Control:
+        if self._ctl is None:
+            progress.phase("grounding the attack search")
+            ctl = clingo.Control(["--opt-mode=opt", "--warn=none"])
+            for r in ATTACK_RULES:
+                ctl.add("base", [], rule_text(r))
+            facts = self._facts()
+            with ctl.backend() as bk:
+                for f in facts:
+                    bk.add_rule([bk.add_atom(f)])
+            ctl.ground([("base", [])])
+            self._ctl = ctl
+        return self._ctl
+
+    def attack(self, target: GTerm) -> Attack | None:
+        """The shortest run in which the adversary learns `target`, or None."""
+        ctl = self.control
+        tsym = self._sym(target)
+        for t in self.targets:
+            ctl.assign_external(clingo.Function("tgt", [self._sym(t)]), t == target)
+        best: list[clingo.Symbol] | None = None
+        with ctl.solve(yield_=True) as h:
+            for m in h:
+                best = list(m.symbols(shown=True))
+        ctl.assign_external(clingo.Function("tgt", [tsym]), False)
+        if best is None:
+            return None
+        return self._decode(best, target)
+
+    def _decode(self, syms: list[clingo.Symbol], target: GTerm) -> Attack:
+        from .prover import prove
+
+        occ = sorted((s.arguments[0].number, s.arguments[1]) for s in syms if s.name == "occ")
+        ders = [s for s in syms if s.name == "der"]
+        by_time: dict[int, list[clingo.Symbol]] = {}
+        for s in ders:
+            by_time.setdefault(s.arguments[0].arguments[0].number, []).append(s)
+        adv = self.roles.adversary
+        pub = {t: line for t, line in self._public_lines().items() if t in self.public}
+
+        def knowledge(t: int) -> Knowledge:
+            raw, _ = _split(by_time.get(t, []))
+            return Knowledge(adv, t, pub, raw, self._dec, self.agent_names)
+
+        events: list[Event] = []
+        for t, e in occ:
+            i, j, g = (a.number for a in e.arguments)
+            st = self._steps[(i, j)]
+            agent = self.roles.honest[i - 1].agent
+            term = self._ground_of(syms, e, st)
+            if e.name == "send":
+                events.append(Event("send", t, agent, st.peer, None, term, st.line, st.step))
+            else:
+                know = knowledge(t)
+                p = prove(know, term) if know.knows(term) else None
+                events.append(Event("deliver", t, self._deliverer, agent, st.peer, term,
+                                    st.line, st.step, p))
+        final = knowledge(max(by_time) if by_time else 1)  # adv(H + 1): after the run
+        proof = prove(final, target)
+        return Attack(adv, target, tuple(events), proof, final)
+
+    @property
+    def _deliverer(self) -> Name:
+        """The adversary agent named as delivering: the first intruder, else the first
+        malicious agent."""
+        return (self.roles.intruders or self.roles.adversary)[0]
+
+    def _ground_of(self, syms: list[clingo.Symbol], e: clingo.Symbol, st: RoleStep) -> GTerm:
+        """The message of event `e` (its step's pattern under its assignment)."""
+        i, j, g = (a.number for a in e.arguments)
+        pred = "snd" if e.name == "send" else "rcv"
+        for sa in self.control.symbolic_atoms.by_signature(pred, 5):
+            a = sa.symbol.arguments
+            if a[0].number == i and a[1].number == j and a[2].number == g:
+                return self._dec.term(a[3])
+        raise AssertionError("an event without its message")  # pragma: no cover
+
+
+def _cap(choices: list[list[GTerm]], what: str) -> None:
+    """Stop (a resource limit) when the product of the choices exceeds the bound."""
+    count = 1
+    for c in choices:
+        count *= max(len(c), 1)
+    if count > MAX_ASSIGNMENTS:
+        raise ResourceLimit(f"the attack search would try {count} {what}; "
+                            f"at most {MAX_ASSIGNMENTS}")
+
+
+def attack_json(a: Attack) -> dict[str, Any]:
+    """The `attack` object of LANGUAGE.md §11: the adversary, the events, and the
+    proof of the target from what the adversary holds at the end.
+
+    Each event: `index` (1..n), `kind` ("send" or "deliver"), `session` (null for a
+    narration without protocol blocks), `role` (the honest agent whose role the event
+    belongs to), `agent` (who acts: the honest sender, or the adversary agent that
+    delivers), `to` (the receiver: of a send, null for a broadcast; of a delivery,
+    the honest agent), `from` (a delivery: the sender the narration names), `term`,
+    `line` and `step` (the narration's message statement), and for a delivery
+    `proof` (section 10 form, coalition the adversary) that the adversary could
+    build the term from what it held then: leaves `holds` (its agents' initial
+    knowledge), `sees` (by an intruder: an earlier send event, `step` = its index)
+    or `receives` (by an adversary agent an earlier send was addressed to).
+    """
+    evs = []
+    for e in a.events:
+        d: dict[str, Any] = {"index": e.index, "kind": e.kind, "session": None,
+                             "role": show(e.agent if e.kind == "send" else e.to),
+                             "agent": show(e.agent),
+                             "to": show(e.to) if e.to is not None else None,
+                             "term": show(e.term), "line": e.line, "step": e.step}
+        if e.kind == "deliver":
+            d["from"] = show(e.sender) if e.sender is not None else None
+            d["proof"] = e.proof.to_json() if e.proof is not None else None
+        evs.append(d)
+    return {"adversary": [show(x) for x in a.adversary], "events": evs,
+            "proof": a.proof.to_json() if a.proof is not None else None}
+
+
+def attack_text(a: Attack) -> str:
+    """The attack as text (LANGUAGE.md §11): one line per event, with the adversary's
+    derivation of each delivered term that it did not simply observe, then the proof
+    of the target from what it holds at the end."""
+    from . import render
+
+    who = render.coalition_text([show(x) for x in a.adversary])
+    rows: list[tuple[str, str, str, str]] = []
+    subs: dict[int, list[str]] = {}
+    for e in a.events:
+        if e.kind == "send":
+            to = f"to {show(e.to)}" if e.to is not None else "to everyone"
+            rows.append((f"{e.index}.", f"{show(e.agent)} sends", show(e.term),
+                         f"{to}, line {e.line}"))
+        else:
+            frm = f" as from {show(e.sender)}" if e.sender is not None else ""
+            rows.append((f"{e.index}.", f"{show(e.agent)} delivers", show(e.term),
+                         f"to {show(e.to)}{frm}, line {e.line}"))
+            if e.proof is not None and len(e.proof.steps) > 1:
+                body = render.text(e.proof).rstrip("\n").splitlines()[1:]
+                subs[e.index] = [f"{e.index}.{ln.strip()}" for ln in body]
+    w1 = max((len(r[1]) for r in rows), default=0)
+    w2 = max((len(r[2]) for r in rows), default=0)
+    lines = [f"{who} learns {show(a.target)}   (attack, {len(a.events)} events)"]
+    for (num, who_does, term, where), e in zip(rows, a.events, strict=True):
+        lines.append(f"  {num:<3} {who_does:<{w1}}  {term:<{w2}}  {where}")
+        lines.extend(f"        {ln}" for ln in subs.get(e.index, []))
+    if a.proof is not None:
+        lines.append(f"  then {render.header(a.proof)}:")
+        lines.extend("  " + ln for ln in render.text(a.proof).rstrip("\n").splitlines()[1:])
+    return "\n".join(lines) + "\n"
