@@ -126,5 +126,5 @@ def test_the_search_is_fast_on_lowe() -> None:
     """Not a timing test: the ground attack program of NSPK stays small."""
     model = frontend.load(str(EXAMPLES / "nspk_narration.tip"))
     s = AttackSearch(model, [Name("nb2")])
-    atoms = len(s.control.symbolic_atoms)
+    atoms = len(s.control(s.horizons()[-1]).symbolic_atoms)
     assert 1000 < atoms < 20000, atoms

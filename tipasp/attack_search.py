@@ -51,6 +51,8 @@ class Event:
     line: int  # the narration line of the role's step
     step: int  # the narration step
     proof: Any = None  # deliver: proof.Proof that the adversary could build the term
+    session: Name | None = None  # the session of the honest role (None: the narration)
+    role: str | None = None  # the role the honest agent plays in it
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ class AttackSearch:
         self.targets = targets
         self._steps: dict[tuple[int, int], RoleStep] = {}
         self._sym_cache: dict[GTerm, clingo.Symbol] = {}
-        self._ctl: clingo.Control | None = None
+        self._ctls: dict[int, clingo.Control] = {}  # by horizon
+        self._fact_list: list[clingo.Symbol] | None = None
+        self.full_horizon = 0
         self._dec = Decoder({})
         self.public = public_terms(model)
 
@@ -222,7 +226,7 @@ class AttackSearch:
                         for b, k in inst_of.items():
                             if b != role.agent:
                                 out.append(F("honestto", [N(i), N(j), N(k)]))
-        out.append(F("horizon", [N(horizon)]))
+        self.full_horizon = horizon
         if self.roles.intruder:
             out.append(F("intruder", []))
         for t, (a, line) in adv_init.items():
@@ -292,37 +296,54 @@ class AttackSearch:
 
     # ---------------------------------------------------------------- solving
 
-    @property
-    def control(self) -> clingo.Control:
-        if self._ctl is None:
-            progress.phase("grounding the attack search")
+    def control(self, horizon: int) -> clingo.Control:
+        """The attack program with at most `horizon` events, grounded once."""
+        if horizon not in self._ctls:
+            progress.phase(f"grounding the attack search ({horizon} events)")
+            if self._fact_list is None:
+                self._fact_list = self._facts()
             ctl = clingo.Control(["--opt-mode=opt", "--warn=none"])
             for r in ATTACK_RULES:
                 ctl.add("base", [], rule_text(r))
-            facts = self._facts()
             with ctl.backend() as bk:
-                for f in facts:
+                for f in [*self._fact_list, clingo.Function("horizon", [clingo.Number(horizon)])]:
                     bk.add_rule([bk.add_atom(f)])
             ctl.ground([("base", [])])
-            self._ctl = ctl
-        return self._ctl
+            self._ctls[horizon] = ctl
+        return self._ctls[horizon]
+
+    def horizons(self) -> list[int]:
+        """The horizons tried in turn: 2, 4, 8, ... and every honest step once (the
+        bound); a short attack is found without grounding the whole bound."""
+        if self._fact_list is None:
+            self._fact_list = self._facts()
+        out = []
+        h = 2
+        while h < self.full_horizon:
+            out.append(h)
+            h *= 2
+        out.append(self.full_horizon)
+        return out
 
     def attack(self, target: GTerm) -> Attack | None:
-        """The shortest run in which the adversary learns `target`, or None."""
-        ctl = self.control
-        tsym = self._sym(target)
-        for t in self.targets:
-            ctl.assign_external(clingo.Function("tgt", [self._sym(t)]), t == target)
-        best: list[clingo.Symbol] | None = None
-        with ctl.solve(yield_=True) as h:
-            for m in h:
-                best = list(m.symbols(shown=True))
-        ctl.assign_external(clingo.Function("tgt", [tsym]), False)
-        if best is None:
-            return None
-        return self._decode(best, target)
+        """The shortest run in which the adversary learns `target`, or None (none
+        within the bound: every honest role step at most once)."""
+        for h in self.horizons():
+            ctl = self.control(h)
+            tsym = self._sym(target)
+            for t in self.targets:
+                ctl.assign_external(clingo.Function("tgt", [self._sym(t)]), t == target)
+            best: list[clingo.Symbol] | None = None
+            with ctl.solve(yield_=True) as handle:
+                for m in handle:
+                    best = list(m.symbols(shown=True))
+            ctl.assign_external(clingo.Function("tgt", [tsym]), False)
+            if best is not None:
+                return self._decode(ctl, best, target)
+        return None
 
-    def _decode(self, syms: list[clingo.Symbol], target: GTerm) -> Attack:
+    def _decode(self, ctl: clingo.Control, syms: list[clingo.Symbol], target: GTerm
+                ) -> Attack:
         from .prover import prove
 
         occ = sorted((s.arguments[0].number, s.arguments[1]) for s in syms if s.name == "occ")
@@ -341,15 +362,17 @@ class AttackSearch:
         for t, e in occ:
             i, j, g = (a.number for a in e.arguments)
             st = self._steps[(i, j)]
-            agent = self.roles.honest[i - 1].agent
-            term = self._ground_of(syms, e, st)
+            role = self.roles.honest[i - 1]
+            agent = role.agent
+            term = self._ground_of(ctl, e)
             if e.name == "send":
-                events.append(Event("send", t, agent, st.peer, None, term, st.line, st.step))
+                events.append(Event("send", t, agent, st.peer, None, term, st.line, st.step,
+                                    None, role.session, role.role))
             else:
                 know = knowledge(t)
                 p = prove(know, term) if know.knows(term) else None
                 events.append(Event("deliver", t, self._deliverer, agent, st.peer, term,
-                                    st.line, st.step, p))
+                                    st.line, st.step, p, role.session, role.role))
         final = knowledge(max(by_time) if by_time else 1)  # adv(H + 1): after the run
         proof = prove(final, target)
         return Attack(adv, target, tuple(events), proof, final)
@@ -360,15 +383,22 @@ class AttackSearch:
         malicious agent."""
         return (self.roles.intruders or self.roles.adversary)[0]
 
-    def _ground_of(self, syms: list[clingo.Symbol], e: clingo.Symbol, st: RoleStep) -> GTerm:
+    def _ground_of(self, ctl: clingo.Control, e: clingo.Symbol) -> GTerm:
         """The message of event `e` (its step's pattern under its assignment)."""
         i, j, g = (a.number for a in e.arguments)
         pred = "snd" if e.name == "send" else "rcv"
-        for sa in self.control.symbolic_atoms.by_signature(pred, 5):
+        for sa in ctl.symbolic_atoms.by_signature(pred, 5):
             a = sa.symbol.arguments
             if a[0].number == i and a[1].number == j and a[2].number == g:
                 return self._dec.term(a[3])
         raise AssertionError("an event without its message")  # pragma: no cover
+
+
+def _where(e: Event) -> str:
+    """`, s2, role B` for an event of a session's role (nothing for the narration)."""
+    if e.session is None:
+        return ""
+    return f", {show(e.session)}, role {e.role}"
 
 
 def _cap(choices: list[list[GTerm]], what: str) -> None:
@@ -398,8 +428,10 @@ def attack_json(a: Attack) -> dict[str, Any]:
     """
     evs = []
     for e in a.events:
-        d: dict[str, Any] = {"index": e.index, "kind": e.kind, "session": None,
-                             "role": show(e.agent if e.kind == "send" else e.to),
+        honest = e.agent if e.kind == "send" else e.to
+        d: dict[str, Any] = {"index": e.index, "kind": e.kind,
+                             "session": show(e.session) if e.session is not None else None,
+                             "role": e.role if e.role is not None else show(honest),
                              "agent": show(e.agent),
                              "to": show(e.to) if e.to is not None else None,
                              "term": show(e.term), "line": e.line, "step": e.step}
@@ -424,11 +456,11 @@ def attack_text(a: Attack) -> str:
         if e.kind == "send":
             to = f"to {show(e.to)}" if e.to is not None else "to everyone"
             rows.append((f"{e.index}.", f"{show(e.agent)} sends", show(e.term),
-                         f"{to}, line {e.line}"))
+                         f"{to}{_where(e)}, line {e.line}"))
         else:
             frm = f" as from {show(e.sender)}" if e.sender is not None else ""
             rows.append((f"{e.index}.", f"{show(e.agent)} delivers", show(e.term),
-                         f"to {show(e.to)}{frm}, line {e.line}"))
+                         f"to {show(e.to)}{frm}{_where(e)}, line {e.line}"))
             if e.proof is not None and len(e.proof.steps) > 1:
                 body = render.text(e.proof).rstrip("\n").splitlines()[1:]
                 subs[e.index] = [f"{e.index}.{ln.strip()}" for ln in body]
