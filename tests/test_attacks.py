@@ -128,3 +128,26 @@ def test_the_search_is_fast_on_lowe() -> None:
     s = AttackSearch(model, [Name("nb2")])
     atoms = len(s.control(s.horizons()[-1]).symbolic_atoms)
     assert 1000 < atoms < 20000, atoms
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "dot", "json"])
+def test_explain_renders_the_attack(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from tipasp import cli
+
+    spec = str(EXAMPLES / "nspk_narration.tip")
+    assert cli.main(["explain", spec, "eve learns nb2", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    if fmt == "text":
+        assert "eve learns nb2   (attack, 5 events)" in out
+        assert "eve delivers  aenc(pk(bob), (na1, alice))  to bob as from alice" in out
+    elif fmt == "markdown":
+        assert out.count("\n| ") >= 5 + 3 and "(as from alice)" in out
+    elif fmt == "dot":
+        assert out.startswith("digraph attack {")
+        arrows = [ln for ln in out.splitlines() if "-> p" in ln and "label=" in ln]
+        assert len(arrows) == 5  # one arrow per event on the lifelines
+    else:
+        import json
+
+        (res,) = json.loads(out)
+        assert res["bounded"] is True and len(res["attack"]["events"]) == 5

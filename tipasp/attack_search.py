@@ -394,13 +394,6 @@ class AttackSearch:
         raise AssertionError("an event without its message")  # pragma: no cover
 
 
-def _where(e: Event) -> str:
-    """`, s2, role B` for an event of a session's role (nothing for the narration)."""
-    if e.session is None:
-        return ""
-    return f", {show(e.session)}, role {e.role}"
-
-
 def _cap(choices: list[list[GTerm]], what: str) -> None:
     """Stop (a resource limit) when the product of the choices exceeds the bound."""
     count = 1
@@ -441,36 +434,3 @@ def attack_json(a: Attack) -> dict[str, Any]:
         evs.append(d)
     return {"adversary": [show(x) for x in a.adversary], "events": evs,
             "proof": a.proof.to_json() if a.proof is not None else None}
-
-
-def attack_text(a: Attack) -> str:
-    """The attack as text (LANGUAGE.md §11): one line per event, with the adversary's
-    derivation of each delivered term that it did not simply observe, then the proof
-    of the target from what it holds at the end."""
-    from . import render
-
-    who = render.coalition_text([show(x) for x in a.adversary])
-    rows: list[tuple[str, str, str, str]] = []
-    subs: dict[int, list[str]] = {}
-    for e in a.events:
-        if e.kind == "send":
-            to = f"to {show(e.to)}" if e.to is not None else "to everyone"
-            rows.append((f"{e.index}.", f"{show(e.agent)} sends", show(e.term),
-                         f"{to}{_where(e)}, line {e.line}"))
-        else:
-            frm = f" as from {show(e.sender)}" if e.sender is not None else ""
-            rows.append((f"{e.index}.", f"{show(e.agent)} delivers", show(e.term),
-                         f"to {show(e.to)}{frm}{_where(e)}, line {e.line}"))
-            if e.proof is not None and len(e.proof.steps) > 1:
-                body = render.text(e.proof).rstrip("\n").splitlines()[1:]
-                subs[e.index] = [f"{e.index}.{ln.strip()}" for ln in body]
-    w1 = max((len(r[1]) for r in rows), default=0)
-    w2 = max((len(r[2]) for r in rows), default=0)
-    lines = [f"{who} learns {show(a.target)}   (attack, {len(a.events)} events)"]
-    for (num, who_does, term, where), e in zip(rows, a.events, strict=True):
-        lines.append(f"  {num:<3} {who_does:<{w1}}  {term:<{w2}}  {where}")
-        lines.extend(f"        {ln}" for ln in subs.get(e.index, []))
-    if a.proof is not None:
-        lines.append(f"  then {render.header(a.proof)}:")
-        lines.extend("  " + ln for ln in render.text(a.proof).rstrip("\n").splitlines()[1:])
-    return "\n".join(lines) + "\n"

@@ -691,16 +691,22 @@ def _explain(args: argparse.Namespace, memory: _Memory) -> int:
     if args.format == "json":
         _emit(json.dumps([_public(r) for r in results], indent=2) + "\n")
         return 1 if any(r["kind"] == "assert" and not r["holds"] for r in results) else 0
+    from .answer import answered
+    from .attack_render import attack_dot, attack_markdown, attack_text
+
     chunks = []
     for r in results:
-        from .answer import answered
-
-        proofs = [pl["_proof"] for pl in answered(r) if pl.get("_proof") is not None]
-        if not proofs:
+        places = [pl for pl in answered(r) if pl.get("_proof") is not None]
+        if not places:
             chunks.append(render_text([r]))
             continue
-        for p in proofs:
-            if args.format == "dot":
+        for pl in places:
+            p = pl["_proof"]
+            attack = pl.get("_attack")
+            if attack is not None:  # an attack: the run, then the final proof
+                render_attack = {"dot": attack_dot, "markdown": attack_markdown}
+                chunks.append(render_attack.get(args.format, attack_text)(attack))
+            elif args.format == "dot":
                 chunks.append(render.dot(p))
             elif args.format == "markdown":
                 chunks.append(render.markdown(p))

@@ -118,7 +118,7 @@ def _check_attack(model: Model, options: Options, res: dict[str, Any],
                   place: dict[str, Any]) -> None:
     """Stop the run unless the attack replays: honest events follow their roles,
     every delivery is derivable when it happens, the final proof concludes."""
-    from .attack_search import attack_text
+    from .attack_render import attack_text
 
     attack = place["_attack"]
     # (a delivery without a proof is the network handing on an honest message, which
@@ -137,7 +137,7 @@ def _check_attack(model: Model, options: Options, res: dict[str, Any],
 def render_text(results: list[dict[str, Any]]) -> str:
     """The report for people: one block per result. Each proof printed is the one
     stored beside the answer it justifies (never looked up by coalition)."""
-    from .attack_search import attack_text
+    from .attack_render import attack_text
 
     out: list[str] = []
     for r in results:
