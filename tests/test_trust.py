@@ -123,3 +123,10 @@ def test_complete_is_true_for_a_large_group_that_does_not_learn() -> None:
             "collude u[2..N]\nquery who learns x[1]\n")
     (who,) = _run(text)
     assert who["complete"] is True and who["learners"] == []
+
+
+def test_why_not_offers_the_value_inside_a_composite_mask() -> None:
+    """`x + exp(g, r)`: giving r lets b build the mask and subtract it."""
+    (res,) = _run("agent a, b\npublic g\nrandom r @ a\nsecret x @ a\n"
+                  "a -> b : x + exp(g, r)\nquery b learns x\n")
+    assert res["why_not"] == "b would learn x with r (held by a)"

@@ -24,7 +24,7 @@ from .errors import Diagnostic, SpecError
 from .model import Assertion, Model, Query, ValueDecl
 from .proof import Proof
 from .prover import prove
-from .terms import GTerm, Lin, Name, atoms, show, sort_key, subterms
+from .terms import App, GTerm, Lin, Name, Tup, atoms, show, sort_key, subterms
 
 MAX_SCENARIO = 12  # agents in one scenario that the linear completion examines
 MAX_ORACLE_CALLS = 512  # exact checks that one `who learns` may spend on it
@@ -162,11 +162,25 @@ class Answerer:
             return []
         known = {t for t in terms if not isinstance(t, Lin)} | set(know.public)
         goal = atoms(inst.target)
-        cands = sorted({a for r in rows for a in r if a not in known and a not in goal
-                        and isinstance(a, Name)}, key=sort_key)
+        row_atoms = {a for r in rows for a in r if a not in known}
+        # the values to offer: unknown atoms of the rows, and the names inside an
+        # unknown composite atom (exp(g, r): giving r lets the coalition build it)
+        cands = sorted({u for a in row_atoms for u in subterms(a)
+                        if isinstance(u, Name) and u not in known and u not in goal
+                        and not self.engine.is_agent(u)}, key=sort_key)
+
+        def built(a: GTerm, have: set[GTerm]) -> bool:
+            if a in have:
+                return True
+            if isinstance(a, App) and a.fn in ("pk", "sk"):
+                return a.fn == "pk" or a in have
+            kids = a.args if isinstance(a, App) else a.parts if isinstance(a, Tup) else ()
+            return bool(kids) and all(built(k, have) for k in kids)
 
         def enough(gifts: list[GTerm]) -> bool:
-            return linear.LinearSystem(rows, known | set(gifts)).solve(goal) is not None
+            have = known | set(gifts)
+            extra = {a for a in row_atoms if not isinstance(a, Name) and built(a, have)}
+            return linear.LinearSystem(rows, have | extra).solve(goal) is not None
 
         if not cands or not enough(cands):
             return []

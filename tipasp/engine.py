@@ -178,6 +178,7 @@ class Engine:
         self.guess_bits = guess_bits
         self.max_coalition = max_coalition
         self.agent_names = frozenset(a.name for a in model.agents)
+        self._dims = {a.name: a.dims for a in model.agents}
         self.last_step = max((m.step for m in model.messages), default=0)
         self._targets: list[tuple[object, clingo.Symbol]] = []
         self._coal: clingo.Control | None = None
@@ -196,6 +197,12 @@ class Engine:
         self._static: dict[tuple[str, int], tuple[clingo.Symbol, ...]] = {}
 
     # ------------------------------------------------------------ set-up
+
+    def is_agent(self, t: GTerm) -> bool:
+        """Whether the term is a declared agent (an agent's name is public)."""
+        dims = self._dims.get(t.base) if isinstance(t, Name) else None
+        return dims is not None and len(dims) == len(t.idx) and all(  # type: ignore[union-attr]
+            lo <= i <= hi for (lo, hi), i in zip(dims, t.idx, strict=True))  # type: ignore[union-attr]
 
     def add_target(self, t: Term, binding: dict[str, int]) -> clingo.Symbol:
         """Register a query target before grounding; returns its symbol."""
