@@ -151,3 +151,20 @@ def test_explain_renders_the_attack(fmt: str, capsys: pytest.CaptureFixture[str]
 
         (res,) = json.loads(out)
         assert res["bounded"] is True and len(res["attack"]["events"]) == 5
+
+
+def test_an_attack_through_linear_terms() -> None:
+    """The adversary peels a mask that bob sends back in clear."""
+    text = """agent alice, bob, eve
+key k @ alice, bob
+secret x @ alice
+random m @ alice
+intruder eve
+alice -> bob : x + m
+alice -> bob : enc(k, m)
+bob -> alice : m
+query eve learns x
+"""
+    (res,) = check_spec(frontend.load_text(text, "lin.tip"), Options())
+    assert res["answer"] is True
+    assert res["attack"]["proof"]["steps"][-1]["rule"] == "linear"

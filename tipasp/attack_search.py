@@ -26,12 +26,12 @@ import clingo
 from . import progress
 from .attack_roles import Roles, RoleStep, Var, initial, pattern_vars, public_terms, substitute
 from .attack_roles import roles as make_roles
+from .compile import BUILTINS, model_term
 from .engine import Knowledge, _split, rule_text
-from .errors import Diagnostic, ResourceLimit, SpecError
-from .model import Model, TLin, TSum
-from .model import subterms as model_subterms
+from .errors import ResourceLimit
+from .model import Model, Term
 from .symbols import Decoder, encode
-from .terms import App, GTerm, Name, Tup, show, subterms
+from .terms import App, GTerm, Lin, Name, Tup, show, subterms
 
 ATTACK_RULES = ("terms", "knowledge", "synthesis", "algebra", "guessing", "sharing", "attack")
 MAX_ASSIGNMENTS = 20000  # ground messages one role step may accept
@@ -79,26 +79,40 @@ class AttackSearch:
         self._ctls: dict[int, clingo.Control] = {}  # by horizon
         self._fact_list: list[clingo.Symbol] | None = None
         self.full_horizon = 0
-        self._dec = Decoder({})
+        # linear terms: lin(Id, ()) with their summands as lterm/4 facts, decoded
+        # from a template per term (as the compiler's are)
+        self._lin_templates: dict[int, tuple[Term, tuple[str, ...]]] = {}
+        self._lin_facts: list[clingo.Symbol] = []
+        self._dec = Decoder()
+        self._dec.lin_templates = self._lin_templates  # filled while facts are made
         self.public = public_terms(model)
 
     # ----------------------------------------------------------------- facts
 
     def _sym(self, t: GTerm) -> clingo.Symbol:
+        """The clingo symbol of a ground term (a linear part as lin(Id, ()), with its
+        summands recorded as lterm/4 facts)."""
         s = self._sym_cache.get(t)
         if s is None:
-            s = self._sym_cache[t] = encode(t, self.agent_names)
+            F = clingo.Function
+            if isinstance(t, Lin):
+                lid = len(self._lin_templates) + 1
+                self._lin_templates[lid] = (model_term(t, self.agent_names), ())
+                s = F("lin", [clingo.Number(lid), clingo.Tuple_([])])
+                for rank, (a, c) in enumerate(t.parts):
+                    self._lin_facts.append(F("lterm", [s, self._sym(a), clingo.Number(c),
+                                                       F("s", [clingo.Number(rank),
+                                                               clingo.Tuple_([])])]))
+            elif isinstance(t, Tup):
+                s = F("tup", [clingo.Tuple_([self._sym(p) for p in t.parts])])
+            elif isinstance(t, App) and any(isinstance(u, Lin) for u in subterms(t)):
+                args = [self._sym(a) for a in t.args]
+                s = (F(t.fn, args) if t.fn in BUILTINS
+                     else F("uf", [clingo.String(t.fn), clingo.Tuple_(args)]))
+            else:
+                s = encode(t, self.agent_names)
+            self._sym_cache[t] = s
         return s
-
-    def _unsupported(self) -> None:
-        """A spec error for what the attack search cannot do yet: linear terms."""
-        for m in self.model.messages:
-            if any(isinstance(u, (TLin, TSum)) for u in model_subterms(m.term)):
-                raise SpecError(Diagnostic(
-                    m.pos, "the attack search (malicious agents, intruder) does not handle "
-                    "linear terms yet",
-                    "remove `malicious`/`intruder` to ask the honest-but-curious questions",
-                ), self.model.source)
 
     def _domains(self, universe: set[GTerm]) -> dict[str, list[GTerm]]:
         """The atoms each kind of atomic variable ranges over (agent names; atomic
@@ -166,7 +180,6 @@ class AttackSearch:
 
     def _facts(self) -> list[clingo.Symbol]:
         """Every input fact of rules/attack.lp and the shape facts of its terms."""
-        self._unsupported()
         F = clingo.Function
         N = clingo.Number
         out: list[clingo.Symbol] = []
@@ -237,6 +250,7 @@ class AttackSearch:
         for t in self.public:
             out.append(F("pubv", [self._sym(t), N(pub_lines.get(t, 0))]))
         out.extend(self._shape(terms))
+        out.extend(self._lin_facts)
         return out
 
     def _public_lines(self) -> dict[GTerm, int]:
@@ -279,6 +293,8 @@ class AttackSearch:
                 kids = t.args
             elif isinstance(t, App):
                 stack.extend(t.args)
+            elif isinstance(t, Lin):
+                stack.extend(a for a, _ in t.parts)
             for k, a in enumerate(kids, 1):
                 out.append(F("arg", [self._sym(t), N(k), self._sym(a)]))
                 stack.append(a)
