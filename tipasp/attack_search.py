@@ -314,6 +314,7 @@ class AttackSearch:
 
     def control(self, horizon: int) -> clingo.Control:
         """The attack program with at most `horizon` events, grounded once."""
+        F = clingo.Function
         if horizon not in self._ctls:
             progress.phase(f"grounding the attack search ({horizon} events)")
             if self._fact_list is None:
@@ -322,7 +323,7 @@ class AttackSearch:
             for r in ATTACK_RULES:
                 ctl.add("base", [], rule_text(r))
             with ctl.backend() as bk:
-                for f in [*self._fact_list, clingo.Function("horizon", [clingo.Number(horizon)])]:
+                for f in [*self._fact_list, F("horizon", [clingo.Number(horizon)])]:
                     bk.add_rule([bk.add_atom(f)])
             ctl.ground([("base", [])])
             self._ctls[horizon] = ctl
