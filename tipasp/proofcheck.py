@@ -165,15 +165,18 @@ def fmt(t: CTerm) -> str:
 
 # ------------------------------------------------------------------------ parsing
 
-_TOK = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*|[\[\](),+\-*/])")
+_TOK = re.compile(r"\s*(\d+|[A-Za-z_][A-Za-z0-9_]*|[\[\](),+\-*/.])")
 
 
 class _Parser:
     """Recursive descent over printed terms; builds normalised checker terms.
 
     expr := ['-'] mono (('+'|'-') mono)* ; mono := [NUM '*'] prim | prim ['*' NUM] | '0'
-    prim := ID ['[' ['-']INT {',' ['-']INT} ']'] | ID '(' expr {',' expr} ')'
+    prim := ID ['[' ['-']INT {',' ['-']INT} ']'] ['.' ID] | ID '(' expr {',' expr} ')'
           | '(' expr {',' expr} ')'                   NUM := INT ['/' INT]
+
+    `s2.nb` and `s[3].na` are values of sessions (LANGUAGE.md §11): the names
+    ("s2.nb", ()) and ("s.na", (3,)), the index belonging to the session.
     """
 
     def __init__(self, text: str) -> None:
@@ -263,11 +266,21 @@ class _Parser:
                 self._next()
                 idx.append(self._int())
             self._next("]")
-            return mk_name(tok, idx)
+            return mk_name(self._session_value(tok), idx)
         if self._peek() == "(":
             self._next()
             return mk_app(tok, self._list())
-        return mk_name(tok)
+        return mk_name(self._session_value(tok))
+
+    def _session_value(self, base: str) -> str:
+        """`base`, or `base.v` when `.v` follows (a session's value)."""
+        if self._peek() != ".":
+            return base
+        self._next()
+        value = self._next()
+        if not (value[0].isalpha() or value[0] == "_"):
+            raise ValueError(f"expected a value name after '.' in {self.text!r}")
+        return f"{base}.{value}"
 
     def _list(self) -> list[CTerm]:
         items = [self._expr()]
@@ -1160,16 +1173,19 @@ _AENC = ("aenc", "raenc")
 class _Inst:
     """One ground instance of a narration message: `sender -> receiver : term`."""
 
-    __slots__ = ("id", "step", "line", "sender", "receiver", "term")
+    __slots__ = ("id", "step", "line", "sender", "receiver", "term", "session", "roles")
 
     def __init__(self, id_: int, step: int, line: int, sender: CTerm,
-                 receiver: CTerm | None, term: CTerm) -> None:
+                 receiver: CTerm | None, term: CTerm, session: str | None = None,
+                 roles: tuple[str | None, str | None] = (None, None)) -> None:
         self.id = id_
         self.step = step
         self.line = line
         self.sender = sender
         self.receiver = receiver
         self.term = term
+        self.session = session  # `s2`, `s[3]`: the session of a protocol block's message
+        self.roles = roles  # the sender's and the receiver's role in that session
 
 
 class _Send:
@@ -1196,9 +1212,15 @@ def _narration(model: Model) -> list[_Inst]:
                 s = _agent(msg.sender, env)
                 r = None if msg.receiver is None else _agent(msg.receiver, env)
                 t = eval_term(msg.term, env)
+                session = None
+                if msg.session is not None:
+                    name, idx = msg.session
+                    vals = [eval_index(i, env) for i in idx]
+                    session = name + (f"[{','.join(map(str, vals))}]" if vals else "")
             except _INDEX_ERRORS:
                 continue
-            out.append(_Inst(len(out), msg.step, msg.pos.line, s, r, t))
+            out.append(_Inst(len(out), msg.step, msg.pos.line, s, r, t, session,
+                             (msg.sender_role, msg.receiver_role)))
     return out
 
 
@@ -1546,6 +1568,9 @@ def _initial_knowledge(model: Model, a: CTerm, agents: Sequence[CTerm]) -> set[C
     return known
 
 
+_RoleKey = tuple[str | None, str | None, CTerm]
+
+
 class _Replay:
     """One replay of an attack: the adversary, the honest roles, the trace so far."""
 
@@ -1570,31 +1595,36 @@ class _Replay:
         self.agents = _all_agents(model)
         honest = [a for a in self.agents if a not in self.adv]
         self.honest = set(honest)
-        self.groups: dict[CTerm, list[list[tuple[str, _Inst]]]] = {a: [] for a in honest}
+        # a role: (session, role in it, agent); (None, None, agent) for the narration's
+        # own messages, where the agent is the role
+        self.groups: dict[_RoleKey, list[list[tuple[str, _Inst]]]] = {}
         for inst in _narration(model):
-            parts: list[tuple[CTerm, str]] = []
+            parts: list[tuple[_RoleKey, str]] = []
+            srole, rrole = inst.roles
             if inst.sender in self.honest:
-                parts.append((inst.sender, "send"))
+                parts.append(((inst.session, srole, inst.sender), "send"))
             if inst.receiver is None:
-                parts.extend((a, "receive") for a in honest if a != inst.sender)
+                parts.extend(((inst.session, None, a), "receive") for a in honest
+                             if a != inst.sender)
             elif inst.receiver in self.honest:
-                parts.append((inst.receiver, "receive"))
+                parts.append(((inst.session, rrole, inst.receiver), "receive"))
             for who, kind in parts:
-                role_groups = self.groups[who]
+                role_groups = self.groups.setdefault(who, [])
                 if not role_groups or role_groups[-1][0][1].step != inst.step:
                     role_groups.append([])
                 role_groups[-1].append((kind, inst))
-        self.states: dict[CTerm, _Honest] = {}
+        self.states: dict[_RoleKey, _Honest] = {}
         self.sends: dict[int, _Send] = {}
         self.passed: set[tuple[int, CTerm]] = set()  # (send index, receiver) passed on
         self.kinds: dict[int, str] = {}
         self.n_events = 0
 
-    def state(self, a: CTerm) -> _Honest:
-        if a not in self.states:
-            self.states[a] = _Honest(self.ck, a, self.groups[a],
-                                     _initial_knowledge(self.model, a, self.agents))
-        return self.states[a]
+    def state(self, key: _RoleKey) -> _Honest:
+        if key not in self.states:
+            agent = key[2]
+            self.states[key] = _Honest(self.ck, agent, self.groups.get(key, []),
+                                       _initial_knowledge(self.model, agent, self.agents))
+        return self.states[key]
 
     # ---------------------------------------------------------------- leaves
 
@@ -1639,12 +1669,12 @@ class _Replay:
         kind = ev.get("kind")
         if kind not in ("send", "deliver"):
             return [f"kind {kind!r} is neither send nor deliver"]
-        if ev.get("session") is not None:
-            return [f"session {ev.get('session')!r}: a narration without protocol blocks "
-                    "has one session, null"]
+        session = ev.get("session")
+        if session is not None and not isinstance(session, str):
+            return [f"session {session!r}: a session's name or null"]
         out: list[str] = []
         fields: dict[str, CTerm | None] = {}
-        for key in ("role", "agent", "to", "from", "term"):
+        for key in ("agent", "to", "from", "term") + (("role",) if session is None else ()):
             raw = ev.get(key)
             fields[key] = None
             if raw is not None:
@@ -1652,9 +1682,23 @@ class _Replay:
                     fields[key] = parse(raw)
                 except ValueError as e:
                     out.append(f"{key}: {e}")
-        role, term = fields["role"], fields["term"]
+        term = fields["term"]
         if term is None:
             return out or ["the event needs a term"]
+        if session is not None:  # a session's role: named by its parameter
+            role = fields["agent"] if kind == "send" else fields["to"]
+            rname = ev.get("role")
+            if not isinstance(rname, str) or role is None:
+                return [*out, "an event of a session needs its role's name and agent"]
+            if role not in self.honest:
+                return [*out, f"{fmt(role)} is not an honest agent; only honest agents run "
+                        "roles"]
+            if (session, rname, role) not in self.groups:
+                return [*out, f"{fmt(role)} plays no role {rname} in session {session}"]
+            key: _RoleKey = (session, rname, role)
+        else:
+            role = fields["role"]
+            key = (None, None, role) if role is not None else (None, None, ("n", "", ()))
         if role is None:
             return [*out, "the event needs its role (the honest agent whose role it is)"]
         if role not in self.honest:
@@ -1664,7 +1708,7 @@ class _Replay:
         if not (isinstance(line, int) and isinstance(step, int)) or isinstance(line, bool) \
                 or isinstance(step, bool):
             return [*out, "the event needs its narration 'line' and 'step' (integers)"]
-        st = self.state(role)
+        st = self.state(key)
         where = f"step {step} (line {line})"
         if kind == "send":
             return out + self._send(st, pos, fields, term, step, line, where, ev)
