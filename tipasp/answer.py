@@ -73,24 +73,14 @@ class Answerer:
         self.engine = engine
         self.options = options
         self.decls: dict[str, ValueDecl] = {d.name: d for d in model.values}
-        self._shares: dict[GTerm, tuple[int, tuple[GTerm, ...]]] | None = None
         self._attacks: AttackSearch | None = None
 
     # ------------------------------------------------------------------ helpers
 
     @property
     def shares(self) -> dict[GTerm, tuple[int, tuple[GTerm, ...]]]:
-        if self._shares is None:
-            acc: dict[GTerm, tuple[int, list[GTerm]]] = {}
-            for d in self.model.values:
-                if d.shares is None:
-                    continue
-                for b in ground.bindings(d.gen):
-                    v = ground.term(d.shares.of, b)
-                    s = Name(d.name, tuple(ground.eval_index(i, b) for i in d.index))
-                    acc.setdefault(v, (d.shares.threshold, []))[1].append(s)
-            self._shares = {v: (th, tuple(sorted(ss))) for v, (th, ss) in acc.items()}
-        return self._shares
+        """Every shared value: its threshold and its shares (for proofs)."""
+        return self.engine.shares
 
     def proof(self, know: Knowledge, target: GTerm) -> Proof | None:
         """A smallest proof that `know`'s coalition learns `target` (None: proofs off)."""

@@ -16,7 +16,7 @@ externals until nothing changes.
 from __future__ import annotations
 
 import importlib.resources
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import clingo
@@ -28,6 +28,7 @@ from .holders import holders
 from .model import Model, Term
 from .symbols import Decoder, encode
 from .terms import GTerm, Lin, Name, atoms, sort_key
+from .terms import lin as lin_of
 
 AGENT_RULES = ("terms", "time", "knowledge", "synthesis", "algebra", "sharing", "guessing",
                "senders", "agents")
@@ -179,6 +180,7 @@ class Engine:
         self.max_coalition = max_coalition
         self.agent_names = frozenset(a.name for a in model.agents)
         self._dims = {a.name: a.dims for a in model.agents}
+        self._shares: dict[GTerm, tuple[int, tuple[GTerm, ...]]] | None = None
         self.last_step = max((m.step for m in model.messages), default=0)
         self._targets: list[tuple[object, clingo.Symbol]] = []
         self._coal: clingo.Control | None = None
@@ -197,6 +199,23 @@ class Engine:
         self._static: dict[tuple[str, int], tuple[clingo.Symbol, ...]] = {}
 
     # ------------------------------------------------------------ set-up
+
+    @property
+    def shares(self) -> dict[GTerm, tuple[int, tuple[GTerm, ...]]]:
+        """Every shared value: its threshold and its shares (for proofs)."""
+        if self._shares is None:
+            from . import ground
+
+            acc: dict[GTerm, tuple[int, list[GTerm]]] = {}
+            for d in self.model.values:
+                if d.shares is None:
+                    continue
+                for b in ground.bindings(d.gen):
+                    v = ground.term(d.shares.of, b)
+                    sh = Name(d.name, tuple(ground.eval_index(i, b) for i in d.index))
+                    acc.setdefault(v, (d.shares.threshold, []))[1].append(sh)
+            self._shares = {v: (th, tuple(sorted(ss))) for v, (th, ss) in acc.items()}
+        return self._shares
 
     def is_agent(self, t: GTerm) -> bool:
         """Whether the term is a declared agent (an agent's name is public)."""
@@ -350,10 +369,12 @@ class Engine:
             rows, known = self._linear_view(know)
             # only atoms with a use outside linear terms can take the closure further
             cands = self._symatoms - known - learned
-            if not rows or not (cands or needed):
+            # (with no rows, a needed linear term may still be built from known atoms:
+            # hash(r + n) with r and n known)
+            if not (rows and cands) and not needed:
                 break
             system = linear.LinearSystem(rows, known)
-            new = system.determined_atoms(cands) - known if cands else set()
+            new = system.determined_atoms(cands) - known if cands and rows else set()
             # a linear term the coalition needs (a key, say) and can compute
             new |= {t for t in needed if t not in learned
                     and system.solve(atoms(t)) is not None}
@@ -364,10 +385,17 @@ class Engine:
                 self._set(ctl, clingo.Function("learned", [sym]), True)
             learned |= new
         if learned:
-            # explain each learned term from what was not learned numerically
-            rows, known_base = self._linear_view(know, exclude=learned)
+            # explain each learned term from what was not learned numerically, nor
+            # derived from what was (a learned x + y peels y: y cannot explain x + y)
+            # (the prover never uses a `given` leaf, so "it has a proof" is the test;
+            # a learned term that also has a proof of its own, such as a received 4 * k
+            # equal to a learned target, stays a row)
+            rows, known_base = self._linear_view(know)
+            shares = self.shares
+            rows = [r for r in rows if _provable(know, lin_of(r), shares)]
+            known_base = {t for t in known_base if _provable(know, t, shares)}
             for a in learned:
-                comb = linear.solve(rows, known_base - learned, atoms(a))
+                comb = linear.solve(rows, known_base, atoms(a))
                 if comb is not None:
                     know.add(a, _numeric(comb, rows))
         return know
@@ -563,6 +591,17 @@ def _derivation(dec: Decoder, s: clingo.Symbol) -> Derivation:
                         r.arguments[2].number)
         return Derivation(leaf.kind, (), leaf)
     return Derivation(r.name, tuple(dec.term(p) for p in prem.arguments))
+
+
+def _provable(know: Knowledge, t: GTerm, shares: Mapping[GTerm, tuple[int, tuple[GTerm, ...]]]
+              ) -> bool:
+    """Whether the knower has `t` with a proof (a leaf, public, or a derivation that
+    rests on neither gifts nor numeric results)."""
+    if t in know.public or any(d.leaf is not None for d in know.derivations(t)):
+        return True
+    from .prover import derivable
+
+    return derivable(know, t, frozenset(), shares)
 
 
 def _numeric(comb, rows: list[dict[GTerm, int]]) -> Derivation:

@@ -10,6 +10,11 @@ blank lines shrink to one, and a blank line separates statements of different
 groups (constants, agents, other declarations, messages, adversaries,
 questions).
 
+A protocol block is printed with its head on one line, each statement of its body
+on a line of its own indented by two spaces, and its `}` alone on the last line;
+comments inside the block stay where they were in it (indented with the body), and
+single blank lines between body statements are kept.
+
 Formatting is purely syntactic (a spec with an undeclared name still formats),
 idempotent, and does not change the model the spec resolves to.
 """
@@ -46,8 +51,20 @@ def _after(a: S.After | None) -> str:
     return f" after {'step ' if a.step_kw else ''}{a.step.text}"
 
 
+def _head(st: S.ProtocolStmt) -> str:
+    """`protocol NAME(A, B) {`."""
+    return f"protocol {st.name}({', '.join(p for p, _ in st.params)}) {{"
+
+
 def format_stmt(st: S.Stmt) -> str:
-    """One statement in canonical layout (without comments)."""
+    """One statement in canonical layout (without comments); a protocol block takes
+    several lines."""
+    if isinstance(st, S.ProtocolStmt):
+        return "\n".join([_head(st), *(f"  {format_stmt(b)}" for b in st.body), "}"])
+    if isinstance(st, S.FreshStmt):
+        return f"fresh {_refs(st.items)} @ {show_expr(st.role)}"
+    if isinstance(st, S.SessionStmt):
+        return f"session {show_expr(st.target)} = {st.protocol}({_refs(st.args)}){_gen(st.gen)}"
     if isinstance(st, S.ConstStmt):
         return f"const {st.name} = {show_expr(st.value)}"
     if isinstance(st, S.AgentStmt):
@@ -136,7 +153,58 @@ def _group(st: S.Stmt) -> str:
         return "adversary"
     if isinstance(st, (S.QueryStmt, S.AssertStmt)):
         return "question"
+    if isinstance(st, S.ProtocolStmt):
+        return "protocol"
+    if isinstance(st, S.SessionStmt):
+        return "session"
     return "declaration"
+
+
+def _format_block(
+    st: S.ProtocolStmt, comments: list[S.Comment], src_lines: list[str], first: int, last: int
+) -> str:
+    """A protocol block (lines `first`..`last`) in canonical layout, with its comments
+    kept in place: a comment after the head, after a body statement or after the `}`
+    stays there; any other comment in the block goes on its own line, indented."""
+    starts = {lines[0]: j for j, lines in enumerate(st.body_lines)}
+    in_body = {ln: j for j, (a, b) in enumerate(st.body_lines) for ln in range(a, b + 1)}
+    head_trailing = end_trailing = ""
+    above: dict[int, list[str]] = {}  # body statement -> comments just above it
+    after: dict[int, str] = {}  # body statement -> its trailing comment
+    loose: dict[int, str] = {}  # line -> a comment on a line of its own
+    for c in comments:
+        if c.trailing and c.line == last:
+            end_trailing = f"  {c.text}"
+        elif c.line in in_body:
+            j = in_body[c.line]
+            if c.trailing and c.line == st.body_lines[j][1]:
+                after[j] = f"  {c.text}"
+            else:
+                above.setdefault(j, []).append(c.text)
+        elif c.trailing and c.line == first:
+            head_trailing = f"  {c.text}"
+        else:
+            loose[c.line] = c.text
+    out = [_head(st) + head_trailing]
+    line = first
+    while line <= last:
+        if line in starts:
+            j = starts[line]
+            out += [f"  {text}" for text in above.get(j, [])]
+            out.append(f"  {format_stmt(st.body[j])}{after.get(j, '')}")
+            line = st.body_lines[j][1] + 1
+            continue
+        if line in loose:
+            out.append(f"  {loose[line]}")
+        elif first < line < last and not src_lines[line - 1].strip() and out[-1] != "":
+            out.append("")
+        line += 1
+    if out[-1] == "":
+        out.pop()
+    if len(out) > 1 and out[1] == "":
+        del out[1]
+    out.append("}" + end_trailing)
+    return "\n".join(out)
 
 
 def format_source(text: str, file: str = "<string>") -> str:
@@ -170,12 +238,19 @@ def _format(text: str, file: str) -> str:
 
     # items: ("blank", ""), ("comment", text) or ("stmt", (text, group))
     items: list[tuple[str, object]] = []
-    n_lines = len(text.splitlines())
+    src_lines = text.splitlines()
+    n_lines = len(src_lines)
     line = 1
     while line <= n_lines:
         if line in starts:
             k = starts[line]
             first, last = spec.lines[k]
+            st = spec.statements[k]
+            if isinstance(st, S.ProtocolStmt):
+                block = _format_block(st, comments_by_stmt.get(k, []), src_lines, first, last)
+                items.append(("stmt", (block, _group(st))))
+                line = last + 1
+                continue
             trailing = ""
             for c in comments_by_stmt.get(k, []):
                 if c.line == last and c.trailing:

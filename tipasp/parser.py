@@ -51,7 +51,7 @@ from .model import Pos
 KEYWORDS: frozenset[str] = frozenset(
     "const agent public secret random key keypair noise shares function collude corrupt "
     "eavesdropper query assert not who learns leakage to after for in if sum of with step "
-    "mod malicious intruder".split()
+    "mod malicious intruder protocol session fresh".split()
 )
 
 #: Words that are keywords only where the grammar expects them, names elsewhere.
@@ -63,7 +63,7 @@ SOFT_KEYWORDS: dict[str, str] = {
 #: Keywords that begin a statement (used to recover from an unclosed bracket).
 STATEMENT_KEYWORDS: frozenset[str] = frozenset(
     "const agent public secret random key keypair noise shares function collude corrupt "
-    "eavesdropper malicious intruder query assert".split()
+    "eavesdropper malicious intruder query assert protocol session fresh".split()
 )
 
 INT_MAX = 2**31 - 1  # clingo integers are 32-bit signed
@@ -96,6 +96,8 @@ _OPS: dict[str, str] = {
     "]": "_RSQB",
     "{": "LBRACE",
     "}": "_RBRACE",
+    ".": "_DOT",
+    "?": "QMARK",
 }
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _BRACKETS = frozenset("()[]{}")
@@ -128,7 +130,7 @@ _TOKEN_RE = re.compile(
     f"|(?P<cont>\\\\[ \\t]*(?=(?:{_NL})|\\Z))"
     f"|(?P<num>{_NUM}[A-Za-z0-9_]*)"  # a number glued to a name is checked below
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<op>->|\.\.|<=|>=|==|!=|[-+*/%=,@:~<>()\[\]{}])"
+    r"|(?P<op>->|\.\.|<=|>=|==|!=|[-+*/%=,@:~<>()\[\]{}.?])"
     r"|(?P<bad>.)",
     re.DOTALL,
 )
@@ -139,12 +141,19 @@ _NUM_RE = re.compile(_NUM)
 
 class _Close(NamedTuple):
     """The end of a statement in the scanner's token stream (`type` is always "$CLOSE"):
-    whether scanning found a problem in the statement, and its first and last lines."""
+    whether scanning found a problem in the statement, and its first and last lines.
+
+    For protocol blocks (LANGUAGE.md §11): `depth` is the number of blocks open when
+    the statement began (its body statements have depth 1), `opens` marks a block's
+    head `protocol NAME(...) {`, `closes` the `}` that ends a block."""
 
     type: str
     broken: bool
     first_line: int
     last_line: int
+    depth: int = 0
+    opens: bool = False
+    closes: bool = False
 
 
 def _describe_char(ch: str) -> str:
@@ -179,15 +188,23 @@ def _tokens(
     endpos: int | None = None,
     line: int = 1,
     line_start: int = 0,
+    depth: int = 0,
 ) -> Iterator[Tok | _Close]:
     """Tokenize `source` and cut it into logical statements (see the module docstring):
     yields each statement's tokens, then a `_Close`. Problems go to `diags`, comments to
     `comments`.
 
     `begin` and `endpos` scan only `source[begin:endpos]`, which starts on line `line`, whose
-    first character is at offset `line_start` (to scan one statement again). A token
-    that cannot be used (an invalid or too large number, an unknown character) has
-    type BAD, which no parser state accepts.
+    first character is at offset `line_start`, inside `depth` protocol blocks (to scan
+    one statement again). A token that cannot be used (an invalid or too large number,
+    an unknown character) has type BAD, which no parser state accepts.
+
+    Protocol blocks: the `{` that ends a statement beginning with `protocol` (outside
+    brackets) opens a block and ends that statement; inside a block, statements are cut
+    by lines as everywhere; a `}` outside brackets ends the statement before it and
+    begins one (type BLOCK_END) that closes the block. A statement keyword other than
+    `fresh` at column 1 inside a block means the block was left open: it is reported
+    and closed there.
     """
     broken = False
     stack: list[tuple[str, Pos]] = []
@@ -195,6 +212,10 @@ def _tokens(
     started = False  # the current statement has a token
     cont = False  # the current line ended in `\`
     line_has_code = False
+    blocks: list[Pos] = [Pos(file, 0, 0)] * depth  # the `{` of each open protocol block
+    stmt_depth = 0  # blocks open when the current statement began
+    stmt_first = ""  # the type of the current statement's first token
+    opens = closes = False  # the current statement opens / closes a block
 
     def fail(pos: Pos, message: str, hint: str | None = None) -> None:
         """Record the first problem of the current statement and mark it broken."""
@@ -205,15 +226,28 @@ def _tokens(
 
     def close(last_line: int) -> _Close | None:
         """End the current statement at `last_line` (reporting an open bracket)."""
-        nonlocal broken, stack, started
+        nonlocal broken, stack, started, opens, closes
         if stack:
             ch, pos = stack[-1]
             fail(pos, f"'{ch}' was never closed")
-        out = _Close("$CLOSE", broken, first_line, last_line) if started else None
+        out = (
+            _Close("$CLOSE", broken, first_line, last_line, stmt_depth, opens, closes)
+            if started
+            else None
+        )
         broken = False
         stack = []
         started = False
+        opens = closes = False
         return out
+
+    def unclosed_blocks() -> None:
+        """Report every open protocol block as never closed, and forget them."""
+        for p in blocks:
+            diags.append(
+                Diagnostic(p, "'{' was never closed", "close the protocol block with '}'")
+            )
+        blocks.clear()
 
     new_tok = tuple.__new__  # Tok(...) without the keyword-argument machinery
     matches = (
@@ -246,8 +280,16 @@ def _tokens(
                 done = close(line - 1)
                 if done is not None:
                     yield done
+            if blocks and not started and col == 1 and text in STATEMENT_KEYWORDS:
+                if text != "fresh":  # a block's body is indented: this line is not in it
+                    unclosed_blocks()
         elif kind == "op":
             ttype = _OPS[text]
+            if text == "}" and blocks and not stack:
+                # the end of a protocol block: a statement of its own
+                if started:
+                    yield close(line)  # type: ignore[misc]
+                ttype = "BLOCK_END"
         elif kind == "comment":
             comments.append(S.Comment(line, col, text.rstrip(), line_has_code))
             continue
@@ -268,6 +310,8 @@ def _tokens(
         if not started:
             first_line = line
             started = True
+            stmt_depth = len(blocks)
+            stmt_first = ttype
         line_has_code = True
         yield new_tok(Tok, (ttype, text, start, line, col, line, col + len(text), m.end()))
         if kind == "name" or (kind == "op" and text not in _BRACKETS):
@@ -275,10 +319,23 @@ def _tokens(
         pos = Pos(file, line, col)
         if kind == "op":
             if text in _OPENERS:
+                if text == "{" and stmt_first == "PROTOCOL" and all(c == "(" for c, _ in stack):
+                    # `protocol NAME(A, B) {`: the head ends here, the block begins
+                    if stack:  # `protocol p(A, B {`
+                        fail(stack[0][1], "'(' was never closed")
+                        stack = []
+                    blocks.append(pos)
+                    opens = True
+                    yield close(line)  # type: ignore[misc]
+                    continue
                 stack.append((text, pos))
                 if len(stack) > MAX_BRACKET_DEPTH:
                     fail(pos, f"brackets nested too deeply (more than {MAX_BRACKET_DEPTH} levels)")
             elif not stack:
+                if ttype == "BLOCK_END":
+                    blocks.pop()
+                    closes = True
+                    continue
                 fail(pos, f"unmatched '{text}'")
             else:
                 opener, opos = stack.pop()
@@ -293,8 +350,6 @@ def _tokens(
                 fail(pos, problem, hint)
         elif text == "\\":
             fail(pos, "'\\' continues a statement only at the very end of a line")
-        elif text == ".":
-            fail(pos, "unexpected character '.' (a range is written 'lo..hi')")
         else:
             hint = None
             if text.isalpha():
@@ -305,13 +360,19 @@ def _tokens(
     done = close(line)
     if done is not None:
         yield done
+    unclosed_blocks()
 
 
-def _statement_tokens(source: str, file: str, first: Tok, last: Tok) -> list[Tok]:
-    """The tokens of the statement from `first` to `last`, scanned again (the parser
-    keeps none; only a statement that fails to parse needs them, for its message)."""
+def _statement_tokens(
+    source: str, file: str, first: Tok, last: Tok, depth: int = 0
+) -> list[Tok]:
+    """The tokens of the statement from `first` to `last` (begun inside `depth` protocol
+    blocks), scanned again (the parser keeps none; only a statement that fails to parse
+    needs them, for its message)."""
     line_start = first.start_pos - first.column + 1
-    stream = _tokens(source, file, [], [], first.start_pos, last.end_pos, first.line, line_start)
+    stream = _tokens(
+        source, file, [], [], first.start_pos, last.end_pos, first.line, line_start, depth
+    )
     return [t for t in stream if type(t) is Tok]
 
 
@@ -513,6 +574,25 @@ class _Builder(lark.Transformer):
         """`intruder e [for ...]`."""
         return S.AdversaryStmt("intruder", c[1], self._gen(c), self._pos(c[0]))
 
+    def protocol_head(self, c: list[Any]) -> S.ProtocolHead:
+        """`protocol NAME(A, B, ...) {`."""
+        kw, name = c[0], c[1]
+        params = tuple((t.value, self._pos(t)) for t in c[3:] if t.type == "NAME")
+        return S.ProtocolHead(name.value, params, self._pos(kw), self._pos(name))
+
+    def fresh_stmt(self, c: list[Any]) -> S.FreshStmt:
+        """`fresh v1, v2 @ A` (inside a protocol block)."""
+        return S.FreshStmt(c[1], c[2], self._pos(c[0]))
+
+    def block_end(self, c: list[Any]) -> S.BlockEnd:
+        """The `}` that closes a protocol block."""
+        return S.BlockEnd(self._pos(c[0]))
+
+    def session_stmt(self, c: list[Any]) -> S.SessionStmt:
+        """`session S = NAME(a, b) [for ...]`."""
+        kw, target, name, _lpar, args = c[:5]
+        return S.SessionStmt(target, name.value, args, self._gen(c), self._pos(kw), self._pos(name))
+
     def _after(self, c: list[Any]) -> S.After | None:
         """The `after` clause among the children, if any."""
         found = [x for x in c if isinstance(x, S.After)]
@@ -651,6 +731,18 @@ class _Builder(lark.Transformer):
         """`-e`."""
         pos = self._pos(c[0])
         return S.Neg(c[1], pos, self._depth(pos, c[1]))
+
+    def unchecked(self, c: list[Any]) -> S.Unchecked:
+        """`?e`: a message part its receiver accepts unchecked."""
+        pos = self._pos(c[0])
+        inner = _fin(c[1])
+        return S.Unchecked(inner, pos, self._depth(pos, inner))
+
+    @_finalizing
+    def session_value(self, c: list[Any]) -> S.SessionValue:
+        """`S.v` or `s[3].v`."""
+        ref, name = c
+        return S.SessionValue(ref, name.value, ref.pos, self._pos(name), self._depth(ref.pos, ref))
 
     def number(self, c: list[Any]) -> S.Num:
         """A number literal."""
@@ -894,9 +986,10 @@ _WORDS: dict[str, str] = {
     **{t: f"'{p}'" for t, p in _PUNCT_WORDS.items()},
     **{w.upper(): f"'{w}'" for w in KEYWORDS},
     **{t: f"'{w}'" for w, t in SOFT_KEYWORDS.items()},
+    "BLOCK_END": "'}'",
 }
-_EXPR_START = {"NAME", "NUMBER", "LPAR", "MINUS", "SUM"}
-_CONTINUATIONS = {"PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "MOD", "_LSQB", "LPAR"}
+_EXPR_START = {"NAME", "NUMBER", "LPAR", "MINUS", "SUM", "QMARK"}
+_CONTINUATIONS = {"PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "MOD", "_LSQB", "LPAR", "_DOT"}
 _STMT_START = {w.upper() for w in STATEMENT_KEYWORDS}
 # Rank for listing expected tokens: keywords and punctuation first, the end last.
 _LAST = {"$END": 3, "NAME": 1, "NUMBER": 1}
@@ -973,7 +1066,7 @@ def _found(tok: Tok) -> str:
 # the words that begin a statement (a misspelt one makes the statement a message)
 _STMT_WORDS = ("const", "agent", "public", "secret", "random", "key", "keypair", "noise",
                "shares", "function", "collude", "corrupt", "eavesdropper", "malicious",
-               "intruder", "query", "assert")
+               "intruder", "query", "assert", "protocol", "session", "fresh")
 
 
 def _syntax_diagnostic(stuck: _Stuck, toks: list[Tok], file: str) -> Diagnostic:
@@ -990,8 +1083,7 @@ def _syntax_diagnostic(stuck: _Stuck, toks: list[Tok], file: str) -> Diagnostic:
             f"expected a statement, found {_found(tok)}",
             "a statement is a declaration (const, agent, secret, ...), a message "
             "'a -> b : term', an adversary (collude, corrupt, eavesdropper, malicious, "
-            "intruder), "
-            "a query or an assertion",
+            "intruder), a protocol block, a session, a query or an assertion",
         )
     listed: list[str] = []
     if {"NAME", "NUMBER", "LPAR"} <= expected:
@@ -1012,7 +1104,11 @@ def _syntax_diagnostic(stuck: _Stuck, toks: list[Tok], file: str) -> Diagnostic:
             hint = f"did you mean '{close[0]}'?"
     elif tok.type == "_EQ" and "CMP" in expected:
         hint = "use '==' to compare"
+    elif tok.type == "_DOT" and "_DOTDOT" in expected:
+        hint = "a range is written 'lo..hi'"
     first = toks[0] if toks else None
+    if first is not None and first.type == "PROTOCOL" and "LBRACE" in expected:
+        hint = "a protocol block opens with '{' at the end of its first line"
     if hint is None and index > 0 and first is not None and first.type == "NAME":
         # `eavesdrop eve on a -> b` reads as a message from agent `eavesdrop`
         close = difflib.get_close_matches(first.value.lower(), _STMT_WORDS, n=1, cutoff=0.75)
@@ -1048,6 +1144,124 @@ class ParseResult:
     unparsed_names: frozenset[str]
 
 
+class _Frame:
+    """A protocol block being gathered: its head (None if the head did not parse),
+    the statements of its body with their lines, and where it began."""
+
+    def __init__(self, head: S.ProtocolHead | None, first: Tok, first_line: int) -> None:
+        self.head = head
+        self.first = first
+        self.last = first
+        self.first_line = first_line
+        self.body: list[S.FreshStmt | S.MessageStmt] = []
+        self.body_lines: list[tuple[int, int]] = []
+        self.broken = head is None
+
+
+class _Blocks:
+    """Gathers each protocol block (head, body statements, `}`) into one
+    `ProtocolStmt` as the statements arrive (see `_tokens` for how the scanner marks
+    them). A block whose head does not parse, that is nested in another, or that is
+    never closed is dropped, and every name in it goes to `unparsed` so that the
+    resolver does not report it again; a bad statement in a body is reported and
+    left out."""
+
+    def __init__(
+        self,
+        source: str,
+        file: str,
+        stmts: list[S.Stmt],
+        lines: list[tuple[int, int]],
+        diags: list[Diagnostic],
+        unparsed: set[str],
+        failed: Callable[[_Close, Any, Tok, Tok], None],
+    ) -> None:
+        self.source, self.file = source, file
+        self.stmts, self.lines, self.diags, self.unparsed = stmts, lines, diags, unparsed
+        self.failed = failed
+        self.frames: list[_Frame] = []
+
+    def take(
+        self, close: _Close, stmt: Any, problem: _Stuck | _NodeError | None, first: Tok, last: Tok
+    ) -> bool:
+        """Take a statement into the open block, or open one; False: the statement
+        is not in a block (the caller handles it)."""
+        while self.frames and close.depth < len(self.frames):
+            self._drop(self.frames.pop())  # left open: the scanner has reported it
+        ok = problem is None and not close.broken
+        if close.opens:
+            if self.frames:
+                self.diags.append(
+                    Diagnostic(
+                        Pos(self.file, first.line, first.column),
+                        "protocol blocks cannot be nested",
+                        "close the block above with '}' first",
+                    )
+                )
+                for f in self.frames:
+                    f.broken = True
+            if not ok:
+                self.failed(close, problem, first, last)
+            self.frames.append(_Frame(stmt if ok else None, first, close.first_line))
+            for f in self.frames:
+                f.last = last
+            return True
+        if not self.frames:
+            return False
+        for f in self.frames:
+            f.last = last
+        frame = self.frames[-1]
+        if close.closes:
+            self.frames.pop()
+            if not ok:
+                self.failed(close, problem, first, last)
+                frame.broken = True
+            if frame.broken or self.frames:
+                self._drop(frame)
+                return True
+            head = frame.head
+            assert head is not None
+            block = S.ProtocolStmt(
+                head.name,
+                head.params,
+                tuple(frame.body),
+                head.pos,
+                head.name_pos,
+                tuple(frame.body_lines),
+                stmt.pos,
+                (frame.first.start_pos, last.end_pos),
+            )
+            self.stmts.append(block)
+            self.lines.append((frame.first_line, close.last_line))
+            return True
+        if not ok:
+            self.failed(close, problem, first, last)
+        elif isinstance(stmt, (S.FreshStmt, S.MessageStmt)):
+            object.__setattr__(stmt, "span", (first.start_pos, last.end_pos))
+            frame.body.append(stmt)
+            frame.body_lines.append((close.first_line, close.last_line))
+        else:
+            self.diags.append(
+                Diagnostic(
+                    Pos(self.file, first.line, first.column),
+                    f"'{first.value}' cannot be used inside a protocol block",
+                    "a block holds 'fresh' declarations and messages between its roles",
+                )
+            )
+            self.failed(close._replace(broken=True), None, first, last)
+        return True
+
+    def finish(self) -> None:
+        """The end of the spec: blocks still open were never closed (reported)."""
+        while self.frames:
+            self._drop(self.frames.pop())
+
+    def _drop(self, frame: _Frame) -> None:
+        """Leave a block out; its names go to `unparsed`."""
+        toks = _statement_tokens(self.source, self.file, frame.first, frame.last)
+        self.unparsed.update(t.value for t in toks if t.type == "NAME")
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cycle collector: parsing makes millions of acyclic objects, and the
@@ -1076,24 +1290,42 @@ def _parse_recover(source: str, file: str) -> ParseResult:
     lines: list[tuple[int, int]] = []
     unparsed: set[str] = set()
     table = _get_table()
+
+    def failed(close: _Close, problem: _Stuck | _NodeError | None, first: Tok, last: Tok) -> None:
+        """Report a statement that did not parse; its names go to `unparsed`."""
+        toks = _statement_tokens(source, file, first, last, close.depth)
+        if not close.broken:  # else the scanner has reported the problem
+            if isinstance(problem, _Stuck):
+                syntax_diags.append(_syntax_diagnostic(problem, toks, file))
+            elif problem is not None:
+                syntax_diags.append(Diagnostic(problem.pos, problem.message))
+        unparsed.update(t.value for t in toks if t.type == "NAME")
+
+    blocks = _Blocks(source, file, stmts, lines, syntax_diags, unparsed, failed)
     with _lock:
         table.builder.file = file
         stream = _tokens(source, file, scan_diags, comments)
         for close, stmt, problem, first, last in table.parse(stream):
-            if problem is None and not close.broken:
+            if (blocks.frames or close.opens) and blocks.take(close, stmt, problem, first, last):
+                continue
+            if problem is None and not close.broken and first.type != "FRESH":
                 # The statement was made just now and nobody else holds it: set its
                 # span in place.
                 object.__setattr__(stmt, "span", (first.start_pos, last.end_pos))
                 stmts.append(stmt)
                 lines.append((close.first_line, close.last_line))
                 continue
-            toks = _statement_tokens(source, file, first, last)
-            if not close.broken:  # else the scanner has reported the problem
-                if isinstance(problem, _Stuck):
-                    syntax_diags.append(_syntax_diagnostic(problem, toks, file))
-                elif problem is not None:
-                    syntax_diags.append(Diagnostic(problem.pos, problem.message))
-            unparsed.update(t.value for t in toks if t.type == "NAME")
+            if problem is None and not close.broken:  # `fresh` outside a protocol block
+                syntax_diags.append(
+                    Diagnostic(
+                        Pos(file, first.line, first.column),
+                        "'fresh' can only be used inside a protocol block",
+                        "outside a block, declare the value: random na @ alice",
+                    )
+                )
+                close = close._replace(broken=True)  # reported: only collect its names
+            failed(close, problem, first, last)
+        blocks.finish()
     spec = S.Spec(file, source, tuple(stmts), tuple(lines), tuple(comments))
     return ParseResult(spec, tuple(scan_diags + syntax_diags), frozenset(unparsed))
 

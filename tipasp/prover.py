@@ -96,6 +96,18 @@ def _support(prem: tuple[GTerm, ...], w: GTerm, know: Knowledge, shares: Shares,
     for p in prem:
         for k in _kids(p):
             visit(k)
+        # Diffie-Hellman: exp(exp(g, pin), r) is rebuilt from a known exp(g, r)
+        for u in subterms(p):
+            if isinstance(u, App) and u.fn == "exp" and w in subterms(u):
+                base, exps = u, []
+                while isinstance(base, App) and base.fn == "exp":
+                    exps.append(base.args[1])
+                    base = base.args[0]
+                for e in exps:
+                    half = App("exp", (base, e))
+                    if w not in subterms(e) and half not in out and know.knows(half) \
+                            and _best(know, half, shares, forbid)[0]:
+                        out.append(half)
     return tuple(out)
 
 
@@ -159,6 +171,12 @@ def _best(know: Knowledge, target: GTerm, shares: Shares, forbid: frozenset[GTer
                 heapq.heappush(heap, (1 + sum(cost[p] for p in set(prem)), tie, u, j))
                 tie += 1
     return target in cost, best
+
+
+def derivable(know: Knowledge, t: GTerm, forbid: frozenset[GTerm],
+              shares: Shares | None = None) -> bool:
+    """Whether `t` has a derivation that uses no term of `forbid`."""
+    return _best(know, t, shares or {}, forbid)[0]
 
 
 def prove(know: Knowledge, target: GTerm, shares: Shares | None = None) -> Proof | None:

@@ -122,6 +122,29 @@ class _Check:
 
 
 @dataclass
+class _Block:
+    """A protocol block being resolved (LANGUAGE.md §11): its role parameters, its fresh
+    values (with the role that creates each; None if that role was wrong), and the
+    roles whose pk/sk it uses (with the first use)."""
+
+    name: str
+    roles: dict[str, Pos]
+    fresh: dict[str, tuple[str | None, Pos]] = field(default_factory=dict)
+    keys: dict[str, Pos] = field(default_factory=dict)
+
+
+@dataclass
+class _Template:
+    """A resolved protocol block: terms with role parameters as agents (`AgentRef(A)`)
+    and fresh values as names (`TName(na)`), substituted by each session."""
+
+    block: _Block
+    fresh: list[tuple[str, str, Pos]]  # (value, role, position)
+    # (statement, sender role, receiver role or None for `*`, term, `?` parts, text)
+    messages: list[tuple[S.MessageStmt, str, str | None, Term, tuple[Term, ...], str]]
+
+
+@dataclass
 class _Ctx:
     """Per-statement state: variables in scope, hidden range binders, deferred checks."""
 
@@ -129,6 +152,8 @@ class _Ctx:
     hidden: list[Binder] = field(default_factory=list)
     checks: list[_Check] = field(default_factory=list)
     in_sum: int = 0
+    block: _Block | None = None  # inside a protocol block: its roles and fresh values
+    unchecked: list[Term] | None = None  # in a message: the parts marked `?`
 
     def hidden_var(self, lo: int, hi: int, name: str | None = None) -> IVar:
         """A fresh generator variable for a range written inside brackets (`u[1..N]`)."""
@@ -253,6 +278,10 @@ class _Resolver:
         # value names with a declaration that did not resolve: their extent is unknown
         self.failed_values: set[str] = set(unparsed)
         self.budget = EVAL_BUDGET
+        # LANGUAGE.md §11: protocol blocks and sessions (first declaration of each name)
+        self.protocol_stmts: dict[str, S.ProtocolStmt] = {}
+        self.session_stmts: dict[str, S.SessionStmt] = {}
+        self.templates: dict[str, _Template] = {}  # the protocols that resolved
 
     # ------------------------------------------------------------------------ driver
 
@@ -275,12 +304,18 @@ class _Resolver:
         for k, st in enumerate(stmts):  # after every agent: keypairs name agents
             if isinstance(st, S.KeypairStmt):
                 self._guard(self._keypair_stmt, k, st)
+        for k, st in enumerate(stmts):  # after every global name
+            if isinstance(st, S.ProtocolStmt):
+                self._protocol_stmt(k, st)
         self._collect_labels(stmts)
         step = 0
         for k, st in enumerate(stmts):
             if isinstance(st, S.MessageStmt):
                 step += 1
                 self._guard(self._message_stmt, k, st, step)
+            elif isinstance(st, S.SessionStmt):
+                self._guard(self._session_stmt, k, st, step)
+                step += self._protocol_steps(st.protocol)
             elif isinstance(st, S.ColludeStmt):
                 self._guard(self._collude_stmt, k, st)
             elif isinstance(st, S.CorruptStmt):
@@ -423,6 +458,13 @@ class _Resolver:
                 items = [(r.name, r.pos, "value", "share", len(r.index or ()))]
             elif isinstance(st, S.FunctionStmt):
                 items = [(s.name, s.pos, "function", "function", 0) for s in st.sigs]
+            elif isinstance(st, S.ProtocolStmt):
+                items = [(st.name, st.name_pos, "protocol", "protocol", 0)]
+                self.protocol_stmts.setdefault(st.name, st)
+            elif isinstance(st, S.SessionStmt):
+                r = st.target
+                items = [(r.name, r.pos, "session", "session", len(r.index or ()))]
+                self.session_stmts.setdefault(r.name, st)
             if isinstance(st, S.KeypairStmt):
                 self.keypair_agents.update(r.name for r in st.agents)
             for j, (name, pos, category, kind, arity) in enumerate(items):
@@ -636,6 +678,8 @@ class _Resolver:
 
     def _agent_ref(self, ref: S.Ref, ctx: _Ctx, allow_range: bool = False) -> AgentRef:
         """An agent (holder, sender, coalition member...); ranges become hidden binders."""
+        if ctx.block is not None and ref.name in ctx.block.roles:
+            return self._role_agent(ref, ctx.block)
         decl = self.agents.get(ref.name)
         if decl is None:
             self._not_agent(ref, ctx)
@@ -705,6 +749,10 @@ class _Resolver:
             return TTuple(tuple(self._term(p, ctx) for p in e.parts))
         if isinstance(e, S.SumExpr):
             return self._sum(e, ctx)
+        if isinstance(e, S.SessionValue):
+            return self._session_value(e, ctx)
+        if isinstance(e, S.Unchecked):
+            return self._unchecked(e, ctx)
         if isinstance(e, S.Num):
             _fail(
                 e.pos,
@@ -758,6 +806,8 @@ class _Resolver:
     def _name_term(self, ref: S.Ref, ctx: _Ctx) -> Term:
         """A name used as a term: a value, or an agent's identity."""
         name = ref.name
+        if ctx.block is not None and (name in ctx.block.roles or name in ctx.block.fresh):
+            return self._block_name(ref, ctx.block)
         if name in ctx.scope:
             _fail(ref.pos, f"'{name}' is a generator variable, not a term")
         info = self.names.get(name)
@@ -790,6 +840,7 @@ class _Resolver:
             )
         if name in self.functions or name in BUILTIN_ARITY:
             _fail(ref.pos, f"'{name}' is a function: apply it, as in {name}(...)")
+        self._not_a_term(ref)
         word = self._declared_word(name)
         if word is not None:  # declared, but its declaration did not resolve
             raise _Fail(None)
@@ -798,7 +849,12 @@ class _Resolver:
         _fail(
             ref.pos,
             f"undeclared name '{name}'",
-            self._hint(name, self.names, self.agents),
+            self._hint(
+                name,
+                self.names,
+                self.agents,
+                *((ctx.block.roles, ctx.block.fresh) if ctx.block is not None else ()),
+            ),
         )
 
     def _call(self, e: S.Call, ctx: _Ctx) -> Term:
@@ -829,7 +885,7 @@ class _Resolver:
             if not isinstance(arg, S.Ref):
                 _fail(arg.pos, f"the argument of {fn}(...) must be an agent")
             agent = self._agent_ref(arg, ctx)
-            if agent.name not in self.keypair_agents:
+            if agent.name not in self.keypair_agents and not self._role_key(agent, ctx):
                 _fail(
                     arg.pos,
                     f"{fn}({arg.name}...) needs a key pair: '{arg.name}' has none",
@@ -840,6 +896,11 @@ class _Resolver:
 
     def _sum(self, e: S.SumExpr, ctx: _Ctx) -> TSum:
         """`sum(body for ...)`: the body in a scope extended by the sum's variables."""
+        if ctx.block is not None:
+            _fail(
+                e.pos,
+                "a generator inside a protocol block is not allowed: sum(...) ranges over one",
+            )
         inner = _Ctx(dict(ctx.scope), ctx.hidden, ctx.checks, ctx.in_sum + 1)
         gen = self._gen(e.gen, inner)
         assert gen is not None
@@ -1073,6 +1134,9 @@ class _Resolver:
         step = 0
         first: dict[str, Pos] = {}
         for st in stmts:
+            if isinstance(st, S.SessionStmt):
+                step += self._protocol_steps(st.protocol)
+                continue
             if not isinstance(st, S.MessageStmt):
                 continue
             step += 1
@@ -1092,7 +1156,7 @@ class _Resolver:
 
     def _message_stmt(self, k: int, st: S.MessageStmt, step: int) -> None:
         """One message statement: one step."""
-        ctx = _Ctx()
+        ctx = _Ctx(unchecked=[])
         gen = self._gen(st.gen, ctx)
         sender = self._agent_ref(st.sender, ctx)
         receiver = self._agent_ref(st.receiver, ctx) if st.receiver is not None else None
@@ -1100,7 +1164,376 @@ class _Resolver:
         gen = self._finish_gen(gen, ctx)
         label = st.label if st.label is not None and self.labels.get(st.label) == step else None
         text = self.spec.source[st.span[0] : st.span[1]].strip()
-        self.messages.append(Message(step, label, sender, receiver, term, gen, st.pos, text))
+        self.messages.append(
+            Message(
+                step, label, sender, receiver, term, gen, st.pos, text,
+                unchecked=tuple(ctx.unchecked or ()),
+            )
+        )
+
+    # ---------------------------------------------- protocol blocks and sessions
+
+    def _fresh_names(self, protocol: str) -> list[str]:
+        """The values a protocol block declares `fresh` (as written, in order)."""
+        p = self.protocol_stmts.get(protocol)
+        if p is None:
+            return []
+        return [r.name for item in p.body if isinstance(item, S.FreshStmt) for r in item.items]
+
+    def _protocol_steps(self, protocol: str) -> int:
+        """The number of messages (steps) of a protocol block; 0 if there is none."""
+        p = self.protocol_stmts.get(protocol)
+        return 0 if p is None else sum(isinstance(i, S.MessageStmt) for i in p.body)
+
+    def _block_local_name(self, name: str, pos: Pos, what: str) -> None:
+        """A role parameter or fresh value must not reuse a declared name."""
+        d = self.decls.get(name)
+        if d is not None:
+            _fail(
+                pos,
+                f"{what} cannot be named '{name}': it is already {d.describe()} "
+                f"(line {d.pos.line})",
+                "give it a name of its own",
+            )
+
+    def _role_of(self, ref: S.Ref, block: _Block, why: str) -> str:
+        """The role parameter `ref` names (sender, receiver, creator of a fresh value)."""
+        if ref.name in block.roles:
+            self._role_agent(ref, block)  # not indexed
+            return ref.name
+        roles = ", ".join(block.roles)
+        d = self.decls.get(ref.name)
+        what = f"'{ref.name}' is {d.describe()}, not a role" if d else f"'{ref.name}' is not a role"
+        _fail(
+            ref.pos,
+            f"{what} of protocol '{block.name}' (its roles: {roles})",
+            self._hint(ref.name, block.roles) or why,
+        )
+
+    def _role_agent(self, ref: S.Ref, block: _Block) -> AgentRef:
+        """A role parameter used as an agent (a term, or inside pk/sk)."""
+        if ref.index is not None:
+            _fail(
+                ref.pos, f"role parameter '{ref.name}' cannot be indexed: it stands for one agent"
+            )
+        return AgentRef(ref.name, (), ref.pos)
+
+    def _role_key(self, agent: AgentRef, ctx: _Ctx) -> bool:
+        """`pk(A)`/`sk(A)` of a role parameter: recorded, and checked for each session."""
+        if ctx.block is None or agent.name not in ctx.block.roles:
+            return False
+        ctx.block.keys.setdefault(agent.name, agent.pos)
+        return True
+
+    def _block_name(self, ref: S.Ref, block: _Block) -> Term:
+        """A role parameter (an agent's identity) or a fresh value, inside a block."""
+        if ref.name in block.roles:
+            return TAgent(self._role_agent(ref, block))
+        if ref.index is not None:
+            _fail(ref.pos, f"fresh value '{ref.name}' takes no index: each session creates one")
+        return TName(ref.name, (), ref.pos)
+
+    def _not_a_term(self, ref: S.Ref) -> None:
+        """Report a session or protocol name used as a term."""
+        d = self.decls.get(ref.name)
+        if d is None or d.category not in ("session", "protocol"):
+            return
+        if d.category == "protocol":
+            _fail(
+                ref.pos,
+                f"'{ref.name}' is a protocol, not a term",
+                f"run it in a session: session s1 = {ref.name}(...)",
+            )
+        hint = None
+        sess = self.session_stmts.get(ref.name)
+        values = self._fresh_names(sess.protocol) if sess is not None else []
+        if sess is not None and values:
+            n = len(sess.target.index or ())
+            idx = f"[{', '.join('ijklmn'[:n])}]" if n else ""
+            hint = f"name one of its values, as in {ref.name}{idx}.{values[0]}"
+        _fail(ref.pos, f"'{ref.name}' is a session, not a term", hint)
+
+    def _unchecked(self, e: S.Unchecked, ctx: _Ctx) -> Term:
+        """`?t`: the term `t`, recorded as a part the receiver accepts unchecked."""
+        if ctx.unchecked is None:
+            if ctx.in_sum:
+                _fail(e.pos, "'?' cannot mark a part inside sum(...)")
+            _fail(
+                e.pos,
+                "'?' marks a part of a message that its receiver accepts unchecked; "
+                "it can be used only in a message",
+            )
+        t = self._term(e.inner, ctx)
+        if t not in ctx.unchecked:
+            ctx.unchecked.append(t)
+        return t
+
+    def _session_value(self, e: S.SessionValue, ctx: _Ctx) -> Term:
+        """`S.v` / `s[3].v`: the fresh value `v` of session `S` (the name `S.v`)."""
+        sref = e.session
+        name = sref.name
+        sess = self.session_stmts.get(name)
+        if sess is None:
+            if ctx.block is not None and (name in ctx.block.roles or name in ctx.block.fresh):
+                what = "a role parameter" if name in ctx.block.roles else "a fresh value"
+                _fail(sref.pos, f"'{name}' is {what}, not a session")
+            d = self.decls.get(name)
+            if d is not None:
+                _fail(sref.pos, f"'{name}' is {d.describe()}, not a session")
+            if name in ctx.scope:
+                _fail(sref.pos, f"'{name}' is a generator variable, not a session")
+            if name in self.unparsed:
+                raise _Fail(None)
+            _fail(
+                sref.pos,
+                f"unknown session '{name}'",
+                self._hint(name, self.session_stmts)
+                or ("no session is declared" if not self.session_stmts else None),
+            )
+        given = sref.index or ()
+        want = len(sess.target.index or ())
+        if len(given) != want:
+            if want == 0:
+                _fail(sref.pos, f"session '{name}' takes no index")
+            _fail(
+                sref.pos,
+                f"session family '{name}' takes {_plural(want, 'index')}, found {len(given)}",
+                f"write {name}[{', '.join('ijklmn'[:want])}].{e.value}" if not given else None,
+            )
+        index: list[IExpr] = []
+        for ix in given:
+            if isinstance(ix, S.RangeIdx):
+                _fail(ix.pos, "a range is not allowed here", "name one session")
+            index.append(self._iexpr(ix, ctx))
+        proto = self.protocol_stmts.get(sess.protocol)
+        if proto is None:
+            raise _Fail(None)  # reported at the session
+        values = self._fresh_names(sess.protocol)
+        if e.value not in values:
+            _fail(
+                e.value_pos,
+                f"session '{name}' runs protocol '{proto.name}', which creates no value "
+                f"'{e.value}'",
+                self._hint(e.value, values)
+                or (
+                    f"its fresh values: {', '.join(values)}"
+                    if values
+                    else f"protocol '{proto.name}' declares no fresh value"
+                ),
+            )
+        vname = f"{name}.{e.value}"
+        out = TName(vname, tuple(index), e.pos)
+        if index:
+            ctx.checks.append(_Check("value", vname, out.index, e.pos, ctx.in_sum == 0, ctx.scope))
+        return out
+
+    def _protocol_stmt(self, k: int, st: S.ProtocolStmt) -> None:
+        """Resolve a protocol block once, into a template that each session
+        instantiates. Every problem in the block is reported."""
+        if (k, 0) in self.skip:  # declared twice: reported
+            return
+        block = _Block(st.name, {})
+        ok = True
+
+        def report(f: _Fail) -> None:
+            nonlocal ok
+            ok = False
+            if f.diag is not None:
+                self.diags.append(f.diag)
+
+        for pname, ppos in st.params:
+            try:
+                if pname in block.roles:
+                    _fail(ppos, f"role parameter '{pname}' is listed twice")
+                block.roles[pname] = ppos
+                self._block_local_name(pname, ppos, "a role parameter")
+            except _Fail as f:
+                report(f)
+        fresh: list[tuple[str, str, Pos]] = []
+        for item in st.body:
+            if not isinstance(item, S.FreshStmt):
+                continue
+            role: str | None = None
+            try:
+                role = self._role_of(
+                    item.role, block, "a fresh value is created by one of the protocol's roles"
+                )
+            except _Fail as f:
+                report(f)
+            for ref in item.items:
+                try:
+                    if ref.name in block.roles:
+                        _fail(
+                            ref.pos,
+                            f"'{ref.name}' is a role parameter: it stands for an agent and "
+                            "cannot be declared fresh",
+                        )
+                    if ref.name in block.fresh:
+                        first = block.fresh[ref.name][1]
+                        _fail(
+                            ref.pos,
+                            f"'{ref.name}' is declared fresh twice in protocol '{st.name}' "
+                            f"(first at line {first.line})",
+                        )
+                    block.fresh[ref.name] = (role, ref.pos)
+                    self._block_local_name(ref.name, ref.pos, "a fresh value")
+                    if ref.index is not None:
+                        _fail(ref.pos, f"fresh value '{ref.name}' takes no index: each session "
+                              "creates one")
+                    if role is not None:
+                        fresh.append((ref.name, role, ref.pos))
+                except _Fail as f:
+                    report(f)
+        messages = []
+        for item in st.body:
+            if isinstance(item, S.MessageStmt):
+                try:
+                    messages.append(self._block_message(item, block))
+                except _Fail as f:
+                    report(f)
+        if ok:
+            self.templates[st.name] = _Template(block, fresh, messages)
+
+    def _block_message(
+        self, st: S.MessageStmt, block: _Block
+    ) -> tuple[S.MessageStmt, str, str | None, Term, tuple[Term, ...], str]:
+        """A message of a protocol block, with roles for agents and fresh values as names."""
+        if st.label is not None:
+            _fail(
+                st.label_pos,
+                "a message in a protocol block cannot have a label: it is a step of every "
+                "session that runs the protocol",
+            )
+        if st.gen is not None:
+            _fail(
+                st.gen.pos,
+                "a generator inside a protocol block is not allowed",
+                "for many runs of the protocol, use a family of sessions: "
+                "session s[i] = P(...) for i in 1..N",
+            )
+        why = "a message in a protocol block goes from one of its roles to another (or to *)"
+        sender = self._role_of(st.sender, block, why)
+        receiver = self._role_of(st.receiver, block, why) if st.receiver is not None else None
+        ctx = _Ctx(block=block, unchecked=[])
+        term = self._term(st.term, ctx)
+        self._finish_gen(None, ctx)
+        text = self.spec.source[st.span[0] : st.span[1]].strip()
+        return st, sender, receiver, term, tuple(ctx.unchecked or ()), text
+
+    def _session_stmt(self, k: int, st: S.SessionStmt, step: int) -> None:
+        """`session S = P(a, b)`: expanded into the model. Each fresh value `v` of `P`
+        becomes the random value `S.v` (indexed like the session, held by the agent
+        playing its role), each message of `P` a message at the next step, with the
+        agents for the roles and the session's values for the fresh ones."""
+        if (k, 0) in self.skip:  # declared twice: reported
+            return
+        sname = st.target.name
+        proto = self.protocol_stmts.get(st.protocol)
+        if proto is None:
+            d = self.decls.get(st.protocol)
+            if d is not None:
+                _fail(st.protocol_pos, f"'{st.protocol}' is {d.describe()}, not a protocol")
+            if st.protocol in self.unparsed:
+                raise _Fail(None)
+            _fail(
+                st.protocol_pos,
+                f"unknown protocol '{st.protocol}'",
+                self._hint(st.protocol, self.protocol_stmts)
+                or ("no protocol is declared" if not self.protocol_stmts else None),
+            )
+        names = [f"{sname}.{v}" for v in self._fresh_names(st.protocol)]
+        self.failed_values.update(names)  # until the session resolves
+        ctx = _Ctx()
+        gen = self._gen(st.gen, ctx)
+        index: list[IExpr] = []
+        for ix in st.target.index or ():
+            if isinstance(ix, S.RangeIdx):
+                _fail(
+                    ix.pos,
+                    "a range is not allowed here",
+                    "for a family of sessions, use a generator: "
+                    f"session {sname}[i] = {proto.name}(...) for i in 1..N",
+                )
+            index.append(self._iexpr(ix, ctx))
+        if gen is not None and not index:
+            _fail(
+                st.target.pos,
+                f"session '{sname}' has a generator but no index: name each session",
+                f"session {sname}[{gen.binders[0].var}] = {proto.name}(...) {S.show_gen(st.gen)}"
+                if st.gen is not None
+                else None,
+            )
+        roles = [p for p, _ in proto.params]
+        if len(st.args) != len(roles):
+            where = st.args[len(roles)].pos if len(st.args) > len(roles) else st.protocol_pos
+            _fail(
+                where,
+                f"protocol '{proto.name}' takes {_plural(len(roles), 'agent')} "
+                f"(its roles {', '.join(roles)}), found {len(st.args)}",
+            )
+        agents = [self._agent_ref(a, ctx) for a in st.args]
+        tpl = self.templates.get(st.protocol)
+        if tpl is None:
+            raise _Fail(None)  # the protocol's own problems are reported
+        for role, upos in tpl.block.keys.items():
+            j = roles.index(role)
+            if agents[j].name not in self.keypair_agents:
+                arg = st.args[j]
+                _fail(
+                    arg.pos,
+                    f"'{arg.name}' plays {role} in protocol '{proto.name}', which uses "
+                    f"pk({role}) or sk({role}) (line {upos.line}): '{arg.name}' has no key pair",
+                    f"declare it: keypair {show_ref(arg)}",
+                )
+        gen = self._finish_gen(gen, ctx)
+        self._distinct_sessions(st, gen, tuple(index), ctx)
+        by_role = dict(zip(roles, agents, strict=True))
+        idx = tuple(index)
+        fresh = {v: TName(f"{sname}.{v}", idx) for v, _, _ in tpl.fresh}
+        for v, role, pos in tpl.fresh:
+            name = f"{sname}.{v}"
+            self.values.append(ValueDecl("random", name, idx, (by_role[role],), gen, pos))
+            self.value_scopes.append(ctx.scope)
+            self.names[name] = NameInfo("random", len(idx), pos)
+            self.failed_values.discard(name)
+        for j, (mst, srole, rrole, term, unchecked, text) in enumerate(tpl.messages, start=1):
+            self.messages.append(
+                Message(
+                    step + j,
+                    None,
+                    by_role[srole],
+                    by_role[rrole] if rrole is not None else None,
+                    _instantiate(term, by_role, fresh),
+                    gen,
+                    mst.pos,
+                    text,
+                    session=(sname, idx),
+                    sender_role=srole,
+                    receiver_role=rrole,
+                    unchecked=tuple(_instantiate(u, by_role, fresh) for u in unchecked),
+                )
+            )
+
+    def _distinct_sessions(
+        self, st: S.SessionStmt, gen: Generator | None, index: tuple[IExpr, ...], ctx: _Ctx
+    ) -> None:
+        """No two bindings of a session family's generator may name the same session
+        (checked when the generator is small enough to evaluate)."""
+        if gen is None or not self._small(gen, ctx.scope):
+            return
+        seen: dict[tuple[int, ...], dict[str, int]] = {}
+        try:
+            for b in bindings(gen):
+                idx = tuple(eval_index(i, b) for i in index)
+                if idx in seen:
+                    _fail(
+                        st.target.pos,
+                        f"session {st.target.name}[{', '.join(map(str, idx))}] is named twice "
+                        f"(when {_when(seen[idx])} and when {_when(b)})",
+                    )
+                seen[idx] = dict(b)
+        except (ZeroDivisionError, KeyError):
+            pass
 
     # --------------------------------------------------------------- adversaries
 
@@ -1421,6 +1854,14 @@ class _Resolver:
         if chk.family == "agent":
             dims = ", ".join(f"{a}..{b}" for a, b in self.agents[chk.name].dims)
             message = f"{shown} is out of range: the family is {chk.name}[{dims}]{when}"
+        elif "." in chk.name:  # `s[5].na`: a value of a session family
+            base = chk.name.split(".", 1)[0]
+            extent = ""
+            if box is not None:
+                extent = f"; the sessions {base}[...] have indices in " + ", ".join(
+                    f"{a}..{b}" for a, b in box
+                )
+            message = f"there is no session {base}[{', '.join(map(str, idx))}]{when}{extent}"
         else:
             extent = ""
             if box is not None:
@@ -1433,6 +1874,29 @@ class _Resolver:
 def show_ref(r: S.Ref) -> str:
     """A name reference as written in canonical layout."""
     return S.show_expr(r)
+
+
+def _when(env: Mapping[str, int]) -> str:
+    """`i = 1, j = 2`: a generator binding for a message (hidden variables left out)."""
+    return ", ".join(f"{k} = {v}" for k, v in env.items() if not k.startswith("#"))
+
+
+def _instantiate(t: Term, agents: Mapping[str, AgentRef], fresh: Mapping[str, TName]) -> Term:
+    """A protocol block's term for one session: role parameters (`TAgent(A)`) become the
+    session's agents, fresh values (`TName(na)`) the session's values `S.na`."""
+    if isinstance(t, TAgent):
+        a = agents.get(t.agent.name)
+        return TAgent(a) if a is not None and not t.agent.index else t
+    if isinstance(t, TName):
+        f = fresh.get(t.name)
+        return TName(f.name, f.index, t.pos) if f is not None and not t.index else t
+    if isinstance(t, TTuple):
+        return TTuple(tuple(_instantiate(p, agents, fresh) for p in t.parts))
+    if isinstance(t, TApp):
+        return TApp(t.fn, tuple(_instantiate(a, agents, fresh) for a in t.args), t.pos)
+    if isinstance(t, TLin):
+        return TLin(tuple((c, _instantiate(p, agents, fresh)) for c, p in t.parts))
+    return t  # no sums in protocol blocks
 
 
 def resolve(

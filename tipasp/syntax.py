@@ -121,7 +121,27 @@ class SumExpr:
     depth: int = field(default=1, compare=False, repr=False)
 
 
-Expr = Num | Ref | Call | TupleExpr | Paren | Add | Mul | Neg | SumExpr
+@dataclass(frozen=True)
+class SessionValue:
+    """`S.v` or `s[3].v` (LANGUAGE.md §11): the fresh value `v` of session `S`."""
+
+    session: Ref
+    value: str
+    pos: Pos = NOPOS
+    value_pos: Pos = NOPOS
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Unchecked:
+    """`?e`: a part of a message that its receiver accepts unchecked (LANGUAGE.md §11)."""
+
+    inner: Expr
+    pos: Pos = NOPOS
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+Expr = Num | Ref | Call | TupleExpr | Paren | Add | Mul | Neg | SumExpr | SessionValue | Unchecked
 
 # ------------------------------------------------------------------------- generators
 
@@ -374,6 +394,65 @@ class AssertStmt:
     span: tuple[int, int] = (0, 0)
 
 
+@dataclass(frozen=True)
+class FreshStmt:
+    """`fresh na, nb @ A` inside a protocol block: values role `A` creates in each session."""
+
+    items: tuple[Ref, ...]
+    role: Ref
+    pos: Pos = NOPOS
+    span: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class ProtocolHead:
+    """`protocol NAME(A, B, ...) {`: the first line of a block. The parser gathers the
+    head, the block's statements and its `}` into one `ProtocolStmt`."""
+
+    name: str
+    params: tuple[tuple[str, Pos], ...]
+    pos: Pos = NOPOS
+    name_pos: Pos = NOPOS
+    span: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class BlockEnd:
+    """The `}` that closes a protocol block (parser-internal, like `ProtocolHead`)."""
+
+    pos: Pos = NOPOS
+    span: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class ProtocolStmt:
+    """`protocol NAME(A, B) { ... }`: role parameters and a body of `fresh`
+    declarations and messages, one per line; `body_lines[k]` is the (first, last)
+    physical line of `body[k]`."""
+
+    name: str
+    params: tuple[tuple[str, Pos], ...]
+    body: tuple[FreshStmt | MessageStmt, ...]
+    pos: Pos = NOPOS
+    name_pos: Pos = NOPOS
+    body_lines: tuple[tuple[int, int], ...] = ()
+    end_pos: Pos = NOPOS
+    span: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class SessionStmt:
+    """`session S = NAME(a, b)` or `session s[i] = NAME(u[i], b) for i in 1..N`."""
+
+    target: Ref
+    protocol: str
+    args: tuple[Ref, ...]
+    gen: Gen | None = None
+    pos: Pos = NOPOS
+    protocol_pos: Pos = NOPOS
+    span: tuple[int, int] = (0, 0)
+
+
 Stmt = (
     ConstStmt
     | AgentStmt
@@ -390,6 +469,11 @@ Stmt = (
     | EavesStmt
     | QueryStmt
     | AssertStmt
+    | FreshStmt
+    | ProtocolHead
+    | BlockEnd
+    | ProtocolStmt
+    | SessionStmt
 )
 
 # ------------------------------------------------------------------------ whole specs
@@ -450,6 +534,10 @@ def show_expr(e: Expr | RangeIdx) -> str:
         return f"-{show_expr(e.arg)}"
     if isinstance(e, SumExpr):
         return f"sum({show_expr(e.body)} {show_gen(e.gen)})"
+    if isinstance(e, SessionValue):
+        return f"{show_expr(e.session)}.{e.value}"
+    if isinstance(e, Unchecked):
+        return f"?{show_expr(e.inner)}"
     raise TypeError(e)
 
 

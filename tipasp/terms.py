@@ -71,6 +71,9 @@ def show(t: GTerm) -> str:
     """The term in spec syntax (`x[1] + m[1] - m[5]`, `enc(k, (a, b))`)."""
     if isinstance(t, Name):
         if t.idx:
+            if "." in t.base:  # a value of a session family: the index is the session's
+                session, value = t.base.split(".", 1)
+                return f"{session}[{','.join(str(i) for i in t.idx)}].{value}"
             return f"{t.base}[{','.join(str(i) for i in t.idx)}]"
         return t.base
     if isinstance(t, App):
