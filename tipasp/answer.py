@@ -99,6 +99,10 @@ class Answerer:
         and, for a question about an earlier step, when the coalition learns it."""
         assert inst.coalition is not None
         names = _names(inst.coalition)
+        if self._active_for(inst.coalition, after):
+            adv = _names(self.attacks.roles.adversary)
+            return (f"no run of the bounded search (every honest role at most once, in any "
+                    f"order) lets {adv} learn {show(inst.target)}")
         later = self._learned_later(inst, after)
         sets = self.engine.why_not(inst.coalition, inst.symbol, after)
         if not sets:
