@@ -168,3 +168,31 @@ query eve learns x
     (res,) = check_spec(frontend.load_text(text, "lin.tip"), Options())
     assert res["answer"] is True
     assert res["attack"]["proof"]["steps"][-1]["rule"] == "linear"
+
+
+def test_secure_aggregation_a_malicious_server_unmasks_a_live_user() -> None:
+    """Bonawitz et al.'s dropout recovery without a consistency round: the server
+    names a live user (u2) as dropped (a `?` part u1 accepts unchecked) and learns
+    u2's input; an honest server learns only the sum."""
+    path = EXAMPLES / "secagg_dropout.tip"
+    res = results("secagg_dropout.tip")
+    total, single = res
+    assert total["answer"] is True and single["answer"] is True
+    events = single["attack"]["events"]
+    named = [e for e in events if e["kind"] == "deliver" and e["to"] == "u1"
+             and e["line"] == 34]
+    assert [e["term"] for e in named] == ["exp(g, a2)"]  # u2's key, named as dropped
+    honest = path.read_text().replace("malicious server\n", "")
+    total, single = check_spec(frontend.load_text(honest, "secagg.tip"), Options())
+    assert total["answer"] is True and single["answer"] is False
+
+
+def test_a_part_marked_unchecked_is_accepted_afresh() -> None:
+    """`?exp(g, a3)`: u1 accepted u3's key before, yet takes whatever the server
+    names now, and computes its answer from it."""
+    model = frontend.load(str(EXAMPLES / "secagg_dropout.tip"))
+    u1 = next(r for r in roles(model).honest if r.agent == Name("u1"))
+    recv, reply = u1.steps[3], u1.steps[4]
+    assert isinstance(recv.pattern, Var) and recv.pattern.n == 1
+    from tipasp.terms import App
+    assert reply.pattern == App("exp", (recv.pattern, Name("a1")))

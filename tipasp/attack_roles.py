@@ -19,13 +19,14 @@ sessions).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from . import ground
 from .model import Model
-from .terms import App, GTerm, Lin, Name, Tup, subterms
+from .terms import App, GTerm, Lin, Name, Tup, lin, show, subterms
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Var:
     agent: Name
     expected: GTerm
     kind: str
+    n: int = 0  # a part marked `?` is accepted afresh: its n-th variable
 
 
 Pat = GTerm | Var  # a message pattern: a ground term in which Var may occur
@@ -201,10 +203,16 @@ class _RoleBuilder:
 
     def accept(self, t: GTerm) -> object:
         """The pattern with which the agent accepts `t` now."""
-        if t in self.vars:
+        if t in self.vars and t not in self.unchecked:
             return self.vars[t]  # bound earlier: checked against what was received
         if t in self.unchecked:
-            return self._var(t)  # `?x`: accepted as it arrives
+            # `?x`: accepted as it arrives, whatever was accepted for it before; a new
+            # variable that stands for it from now on
+            old = self.vars.get(t)
+            if old is not None:
+                self.vars[t] = Var(old.agent, old.expected, old.kind, old.n + 1)
+                return self.vars[t]
+            return self._var(t)
         if derivable(t, self.known):
             return t  # it knows or computes it: checked
         if isinstance(t, Tup):
@@ -228,9 +236,36 @@ class _RoleBuilder:
             return self.vars[t]
         if isinstance(t, Tup):
             return Tup(tuple(self.send_pattern(p) for p in t.parts))  # type: ignore[misc]
+        if isinstance(t, App) and t.fn == "exp":
+            dh = self._dh_pattern(t)
+            if dh is not None:
+                return dh
         if isinstance(t, App) and t.fn not in ("pk", "sk"):
             return App(t.fn, tuple(self.send_pattern(a) for a in t.args))  # type: ignore[misc]
+        if isinstance(t, Lin):  # a mask computed from what it received
+            return Lin(tuple((self.send_pattern(a), c) for a, c in t.parts))  # type: ignore[misc]
         return t
+
+    def _dh_pattern(self, t: App) -> object | None:
+        """Diffie-Hellman: exp(exp(g, a), b) equals exp(exp(g, b), a), so a role that
+        accepted exp(g, a) computes the key from what it received, whichever order
+        the narration writes: the largest accepted exp(g, ...) inside t up to the
+        order of exponents, with the remaining exponents applied to it."""
+        base, exps = _flatten_exp(t)
+        best: tuple[int, GTerm] | None = None
+        for v in self.vars:
+            if isinstance(v, App) and v.fn == "exp":
+                vb, ve = _flatten_exp(v)
+                if vb == base and not Counter(ve) - Counter(exps) and (
+                        best is None or len(ve) > best[0]):
+                    best = (len(ve), v)
+        if best is None:
+            return None
+        rest = list((Counter(exps) - Counter(_flatten_exp(best[1])[1])).elements())
+        out: object = self.vars[best[1]]
+        for e in sorted(rest, key=show):
+            out = App("exp", (out, self.send_pattern(e)))  # type: ignore[arg-type]
+        return out
 
     def recv(self, step: int, line: int, peer: Name | None, t: GTerm,
              unchecked: frozenset[GTerm] = frozenset()) -> None:
@@ -283,6 +318,15 @@ def roles(model: Model) -> Roles:
     return Roles(honest, adv, intruders, agents)
 
 
+def _flatten_exp(t: GTerm) -> tuple[GTerm, list[GTerm]]:
+    """exp(exp(g, a), b) as its base g and its exponents [b, a]."""
+    exps = []
+    while isinstance(t, App) and t.fn == "exp":
+        exps.append(t.args[1])
+        t = t.args[0]
+    return t, exps
+
+
 def pattern_vars(p: object) -> list[Var]:
     """The variables of a pattern, in order of first occurrence."""
     out: list[Var] = []
@@ -297,6 +341,9 @@ def pattern_vars(p: object) -> list[Var]:
         elif isinstance(u, App):
             for x in u.args:
                 walk(x)
+        elif isinstance(u, Lin):
+            for x, _ in u.parts:
+                walk(x)
 
     walk(p)
     return out
@@ -310,7 +357,9 @@ def substitute(p: object, sigma: dict[Var, GTerm]) -> GTerm:
         return Tup(tuple(substitute(x, sigma) for x in p.parts))
     if isinstance(p, App):
         return App(p.fn, tuple(substitute(x, sigma) for x in p.args))
-    assert isinstance(p, (Name, Lin))
+    if isinstance(p, Lin):
+        return lin([(substitute(x, sigma), c) for x, c in p.parts])
+    assert isinstance(p, Name)
     return p
 
 

@@ -31,7 +31,7 @@ from .engine import Knowledge, _split, rule_text
 from .errors import ResourceLimit
 from .model import Model, Term
 from .symbols import Decoder, encode
-from .terms import App, GTerm, Lin, Name, Tup, show, subterms
+from .terms import App, GTerm, Lin, Name, Tup, lin, show, subterms
 
 ATTACK_RULES = ("terms", "knowledge", "synthesis", "algebra", "guessing", "sharing", "attack")
 MAX_ASSIGNMENTS = 20000  # ground messages one role step may accept
@@ -73,7 +73,7 @@ class AttackSearch:
         self.model = model
         self.roles: Roles = make_roles(model)
         self.agent_names = frozenset(a.name for a in model.agents)
-        self.targets = targets
+        self.targets = [canonical(t) for t in targets]
         self._steps: dict[tuple[int, int], RoleStep] = {}
         self._sym_cache: dict[GTerm, clingo.Symbol] = {}
         self._ctls: dict[int, clingo.Control] = {}  # by horizon
@@ -184,7 +184,7 @@ class AttackSearch:
         N = clingo.Number
         out: list[clingo.Symbol] = []
         adv = set(self.roles.adversary)
-        expected = {st.expected for r in self.roles.honest for st in r.steps}
+        expected = {canonical(st.expected) for r in self.roles.honest for st in r.steps}
         adv_init: dict[GTerm, tuple[Name, int]] = {}
         for a in self.roles.adversary:
             for t, line in initial(self.model, a).items():
@@ -213,7 +213,7 @@ class AttackSearch:
                               f"(line {st.line})")
                 for g, vals in enumerate(itertools.product(*choices), 1):
                     sigma = dict(zip(vs, vals, strict=True))
-                    m = substitute(st.pattern, sigma)
+                    m = canonical(substitute(st.pattern, sigma))
                     terms.add(m)
                     args = [N(i), N(j), N(g), self._sym(m), N(st.line)]
                     out.append(F("snd", args) if st.kind == "send" else F("rcv", args))
@@ -272,7 +272,7 @@ class AttackSearch:
         return lines
 
     def _var_sym(self, v: Var) -> clingo.Symbol:
-        return clingo.Function("x", [self._sym(v.expected)])
+        return clingo.Function("x", [self._sym(v.expected), clingo.Number(v.n)])
 
     def _shape(self, terms: set[GTerm]) -> list[clingo.Symbol]:
         """arg/3 and nargs/2 for every composite term (and part of one); weak/1."""
@@ -345,6 +345,7 @@ class AttackSearch:
     def attack(self, target: GTerm) -> Attack | None:
         """The shortest run in which the adversary learns `target`, or None (none
         within the bound: every honest role step at most once)."""
+        target = canonical(target)
         for h in self.horizons():
             ctl = self.control(h)
             tsym = self._sym(target)
@@ -409,6 +410,30 @@ class AttackSearch:
             if a[0].number == i and a[1].number == j and a[2].number == g:
                 return self._dec.term(a[3])
         raise AssertionError("an event without its message")  # pragma: no cover
+
+
+def canonical(t: GTerm) -> GTerm:
+    """`t` with every exponentiation's exponents in one order (exp(exp(g, b), a) and
+    exp(exp(g, a), b) are one key): a role that computes a Diffie-Hellman key from
+    what it received, and the narration's own way of writing that key, give the
+    same term, so that linear masks built from it cancel."""
+    if isinstance(t, App) and t.fn == "exp":
+        exps = []
+        base: GTerm = t
+        while isinstance(base, App) and base.fn == "exp":
+            exps.append(canonical(base.args[1]))
+            base = base.args[0]
+        out = canonical(base)
+        for e in sorted(exps, key=show):
+            out = App("exp", (out, e))
+        return out
+    if isinstance(t, App):
+        return App(t.fn, tuple(canonical(a) for a in t.args))
+    if isinstance(t, Tup):
+        return Tup(tuple(canonical(p) for p in t.parts))
+    if isinstance(t, Lin):
+        return lin([(canonical(a), c) for a, c in t.parts])
+    return t
 
 
 def _cap(choices: list[list[GTerm]], what: str) -> None:

@@ -1173,7 +1173,8 @@ _AENC = ("aenc", "raenc")
 class _Inst:
     """One ground instance of a narration message: `sender -> receiver : term`."""
 
-    __slots__ = ("id", "step", "line", "sender", "receiver", "term", "session", "roles")
+    __slots__ = ("id", "step", "line", "sender", "receiver", "term", "session", "roles",
+                 "unchecked")
 
     def __init__(self, id_: int, step: int, line: int, sender: CTerm,
                  receiver: CTerm | None, term: CTerm, session: str | None = None,
@@ -1186,6 +1187,7 @@ class _Inst:
         self.term = term
         self.session = session  # `s2`, `s[3]`: the session of a protocol block's message
         self.roles = roles  # the sender's and the receiver's role in that session
+        self.unchecked: frozenset[CTerm] = frozenset()  # the parts marked `?`
 
 
 class _Send:
@@ -1219,8 +1221,13 @@ def _narration(model: Model) -> list[_Inst]:
                     session = name + (f"[{','.join(map(str, vals))}]" if vals else "")
             except _INDEX_ERRORS:
                 continue
-            out.append(_Inst(len(out), msg.step, msg.pos.line, s, r, t, session,
-                             (msg.sender_role, msg.receiver_role)))
+            inst = _Inst(len(out), msg.step, msg.pos.line, s, r, t, session,
+                         (msg.sender_role, msg.receiver_role))
+            try:
+                inst.unchecked = frozenset(eval_term(u, env) for u in msg.unchecked)
+            except _INDEX_ERRORS:
+                pass
+            out.append(inst)
     return out
 
 
@@ -1345,10 +1352,18 @@ class _Honest:
 
     # ------------------------------------------------------------ matching
 
-    def match(self, e: CTerm, d: CTerm, sigma: dict[CTerm, CTerm]) -> str | None:
+    def match(self, e: CTerm, d: CTerm, sigma: dict[CTerm, CTerm],
+              unchecked: frozenset[CTerm] = frozenset()) -> str | None:
         """Why the agent, expecting `e`, does not accept `d` in its place (None: it
-        accepts, and `sigma` records what it accepted unchecked)."""
+        accepts, and `sigma` records what it accepted unchecked). A part marked `?`
+        (in `unchecked`) is accepted as it arrives, whatever was accepted for it
+        before, and stands for what arrived from then on."""
         who = fmt(self.name)
+        if e in unchecked:
+            why = self._typed(e, d)
+            if why is None:
+                sigma[e] = d
+            return why
         if e in sigma:
             if d != sigma[e]:
                 return (f"{who} expects {fmt(e)}, which it accepted earlier as "
@@ -1364,7 +1379,7 @@ class _Honest:
                 return (f"{who} expects a tuple of {len(e[1])} parts for {fmt(e)} "
                         f"and gets {fmt(d)}")
             for pe, pd in zip(e[1], d[1], strict=True):
-                why = self.match(pe, pd, sigma)
+                why = self.match(pe, pd, sigma, unchecked)
                 if why is not None:
                     return why
             return None
@@ -1382,7 +1397,7 @@ class _Honest:
                 if d[0] != "a" or d[1] != fn or len(d[2]) != 2 or d[2][0] != want_key:
                     return (f"{who} expects {fmt(e)} ({opens}): {fn}({fmt(want_key)}, ...) "
                             f"and gets {fmt(d)}")
-                return self.match(m, d[2][1], sigma)
+                return self.match(m, d[2][1], sigma, unchecked)
         why = self._typed(e, d)
         if why is not None:
             return why
@@ -1780,7 +1795,8 @@ class _Replay:
         tries: list[tuple[int, dict[CTerm, CTerm], str | None]] = []
         for j in from_ok:
             sigma = dict(st.sigma)
-            tries.append((j, sigma, st.match(group[j][1].term, term, sigma)))
+            tries.append((j, sigma, st.match(group[j][1].term, term, sigma,
+                                             group[j][1].unchecked)))
             if tries[-1][2] is None:
                 break
         j, sigma, why = tries[-1] if tries[-1][2] is None else tries[0]
