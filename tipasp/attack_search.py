@@ -365,7 +365,7 @@ class AttackSearch:
         from .prover import prove
 
         occ = sorted((s.arguments[0].number, s.arguments[1]) for s in syms if s.name == "occ")
-        ders = [s for s in syms if s.name == "der"]
+        ders = [s for s in syms if s.name in ("der", "splits")]
         by_time: dict[int, list[clingo.Symbol]] = {}
         for s in ders:
             by_time.setdefault(s.arguments[0].arguments[0].number, []).append(s)

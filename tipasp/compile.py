@@ -63,6 +63,7 @@ _CMP = {
     "==": ast.ComparisonOperator.Equal,
     "!=": ast.ComparisonOperator.NotEqual,
 }
+SHAPE_INLINE = 8  # composite terms with more arguments get a handle (see _shape)
 BUILTINS = frozenset({"enc", "aenc", "sign", "hash", "mac", "exp", "pk", "sk"})
 
 Env = dict[str, ast.AST]
@@ -106,6 +107,21 @@ def in_range(var: ast.AST, lo: ast.AST, hi: ast.AST) -> ast.AST:
         ast.Sign.NoSign,
         ast.Comparison(var, [ast.Guard(ast.ComparisonOperator.Equal, interval)]),
     )
+
+
+def _fsym(name: str, *args: clingo.Symbol) -> clingo.Symbol:
+    """A ground function symbol."""
+    return clingo.Function(name, list(args))
+
+
+def _vsym(name: str, idx: list[clingo.Symbol]) -> clingo.Symbol:
+    """The symbol of the declared value `name[idx]` (as `term` writes it: v(Name, Idx))."""
+    return _fsym("v", clingo.String(name), clingo.Tuple_(idx))
+
+
+def ground_atom(sym: clingo.Symbol) -> ast.AST:
+    """A head literal that is one ground symbol (one AST node for the whole atom)."""
+    return ast.Literal(LOC, ast.Sign.NoSign, ast.SymbolicAtom(ast.SymbolicTerm(LOC, sym)))
 
 
 def rule(head: ast.AST, body: list[ast.AST]) -> ast.AST:
@@ -195,13 +211,16 @@ class Compiler:
     def term(self, t: Term, env: Env, body: list[ast.AST]) -> ast.AST:
         """The ASP term of `t`; emits arg/nargs/lterm rules describing its shape."""
         if isinstance(t, TName):
+            if all(isinstance(i, IConst) for i in t.index):  # ground: one AST node, not five
+                idx = [clingo.Number(i.value) for i in t.index]  # type: ignore[union-attr]
+                return ast.SymbolicTerm(LOC, _vsym(t.name, idx))
             return fn("v", string(t.name), tup([self.index(i, env) for i in t.index]))
         if isinstance(t, TAgent):
             return self.agent(t.agent, env)
         if isinstance(t, TTuple):
             parts = [self.term(p, env, body) for p in t.parts]
             me = fn("tup", tup(parts))
-            self._shape(me, parts, body)
+            self._shape(me, parts, body, env)
             return me
         if isinstance(t, TApp):
             args = [self.term(a, env, body) for a in t.args]
@@ -210,7 +229,7 @@ class Compiler:
             else:
                 me = fn("uf", string(t.fn), tup(args))
             if t.fn not in ("pk", "sk"):
-                self._shape(me, args, body)
+                self._shape(me, args, body, env)
             return me
         if isinstance(t, (TLin, TSum)):
             # the same linear template (summands in any order) under the same
@@ -224,22 +243,42 @@ class Compiler:
             self.lin_templates.setdefault(lid, (t, tuple(sorted(env))))
             inst = tup([env[k] for k in sorted(env)])
             me = fn("lin", num(lid), inst)
+            me_sym = None if env else _fsym("lin", clingo.Number(lid), clingo.Tuple_([]))
             # every occurrence describes its summands (its generator may cover other
             # index values); a slot names a summand by its rank in the canonical order
             # and its sum indices, so repeated descriptions are identical facts and
             # never add up twice
             rank = {i: r for r, i in enumerate(sorted(range(len(texts)), key=texts.__getitem__))}
             for k, (coef, summand, senv, sbody) in enumerate(summands):
-                slot = fn("s", num(rank[k]), tup([senv[v] for v in sorted(senv)]))
                 a = self.term(summand, senv, sbody)
+                if (me_sym is not None and not senv and not sbody
+                        and a.ast_type == ast.ASTType.SymbolicTerm):
+                    # a ground summand of a literal sum: the fact as one symbol (4 AST
+                    # nodes, not 14; an AST node costs about 200 bytes in clingo)
+                    slot_sym = _fsym("s", clingo.Number(rank[k]), clingo.Tuple_([]))
+                    fact = _fsym("lterm", me_sym, a.symbol, clingo.Number(coef), slot_sym)
+                    self.out.append(rule(ground_atom(fact), []))
+                    continue
+                slot = fn("s", num(rank[k]), tup([senv[v] for v in sorted(senv)]))
                 self.emit(atom("lterm", me, a, num(coef), slot), sbody)
             return me
         raise TypeError(t)
 
-    def _shape(self, me: ast.AST, args: list[ast.AST], body: list[ast.AST]) -> None:
+    def _shape(self, me: ast.AST, args: list[ast.AST], body: list[ast.AST], env: Env) -> None:
+        """arg/nargs facts describing the composite term `me` (rules/terms.lp)."""
+        if len(args) <= SHAPE_INLINE:
+            for i, a in enumerate(args, 1):
+                self.emit(atom("arg", me, num(i), a), body)
+            self.emit(atom("nargs", me, num(len(args))), body)
+            return
+        # A long argument list: `me` is written once, under a handle (Id, Inst);
+        # each argument refers to the handle, so the program grows linearly with
+        # the number of arguments (terms.lp joins them back into arg/nargs).
+        sid = num(self._fresh_id())
+        inst = tup([env[k] for k in sorted(env)])
+        self.emit(atom("shape", sid, inst, me, num(len(args))), body)
         for i, a in enumerate(args, 1):
-            self.emit(atom("arg", me, num(i), a), body)
-        self.emit(atom("nargs", me, num(len(args))), body)
+            self.emit(atom("sarg", sid, inst, num(i), a), body)
 
     def _summands(
         self, t: Term, coef: int, env: Env, body: list[ast.AST]

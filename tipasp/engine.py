@@ -163,6 +163,9 @@ class Knowledge:
         term = dec.term(sym)
         out = self._ders.setdefault(term, [])
         for s in syms:
+            if s.name == "splits":
+                out.append(Derivation("split", (dec.term(s.arguments[1]),)))
+                continue
             if s.arguments[2].name == "same":
                 # a linear term that cancels down to an atom (x + y - y) and the atom
                 # are two symbols of one term: its derivations are both symbols'
@@ -575,6 +578,9 @@ def _split(syms: Iterable[clingo.Symbol]
         name = s.name
         if name == "der":
             raw.setdefault(s.arguments[1], []).append(s)
+        elif name == "splits":  # splits(X, tup(Parts)): each part, by split
+            for part in s.arguments[1].arguments[0].arguments:
+                raw.setdefault(part, []).append(s)
         else:
             other.setdefault(name, []).append(s)
     return raw, other

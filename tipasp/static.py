@@ -10,6 +10,7 @@ The check is conservative: when unsure it answers False and clingo decides.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 
 from .model import (
@@ -120,15 +121,32 @@ def _held(decl: ValueDecl, index: tuple[IExpr, ...], sender: AgentRef,
     )
 
 
+# The declarations of each model by name, and its agent names: made once per model,
+# not once per message (a spec of 30,000 messages and 30,000 declarations would
+# otherwise index the declarations 30,000 times).
+_INDEX: weakref.WeakKeyDictionary[Model, tuple[dict[str, list[ValueDecl]], frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _index(model: Model) -> tuple[dict[str, list[ValueDecl]], frozenset[str]]:
+    """The model's value declarations by name, and its agent names (cached per model)."""
+    found = _INDEX.get(model)
+    if found is None:
+        decls: dict[str, list[ValueDecl]] = {}
+        for d in model.values:
+            decls.setdefault(d.name, []).append(d)
+        found = decls, frozenset(a.name for a in model.agents)
+        _INDEX[model] = found
+    return found
+
+
 def trivially_built(model: Model, msg: Message) -> bool:
     """True when every instance of `msg` is built by its sender from its initial holdings."""
     box = _box(msg.gen.binders, {}) if msg.gen is not None else {}
     if box is None:
         return False
-    decls: dict[str, list[ValueDecl]] = {}
-    for d in model.values:
-        decls.setdefault(d.name, []).append(d)
-    agents = {a.name for a in model.agents}
+    decls, agents = _index(model)
     for leaf, lbox in _leaves(msg.term, box):
         if isinstance(leaf, TAgent):
             continue  # agent names are public
