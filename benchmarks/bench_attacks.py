@@ -50,6 +50,9 @@ EXAMPLES = {
     "dh_signed.tip": ("no attack", [True]),
     "nspk.tip": ("attack", [None, False]),
     "nsl.tip": ("no attack", [None, True]),
+    "name_in_clear.tip": ("attack", [True]),
+    "name_in_clear_fixed.tip": ("no attack", [True]),
+    "secagg_dropout.tip": ("attack", [True, True]),
 }
 
 KEYTRANSPORT = """\

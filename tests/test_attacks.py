@@ -196,3 +196,26 @@ def test_a_part_marked_unchecked_is_accepted_afresh() -> None:
     assert isinstance(recv.pattern, Var) and recv.pattern.n == 1
     from tipasp.terms import App
     assert reply.pattern == App("exp", (recv.pattern, Name("a1")))
+
+
+def test_a_name_sent_in_clear_is_relabelled_and_the_fix_holds() -> None:
+    (res,) = results("name_in_clear.tip")
+    assert res["answer"] is True
+    relabelled = res["attack"]["events"][1]
+    assert relabelled["kind"] == "deliver" and relabelled["term"] == "(eve, enc(k, s1.na))"
+    assert res["attack"]["events"][2]["term"] == "aenc(pk(eve), (s1.na, s1.s))"
+    (fixed,) = results("name_in_clear_fixed.tip")
+    assert fixed["holds"] is True and fixed["bounded"] is True
+
+
+def test_protocol_blocks_give_lowes_attack_as_in_the_contract() -> None:
+    res = results("nspk.tip")
+    who, nobody = res
+    assert [lr["coalition"] for lr in who["learners"]] == [["eve"], ["alice"]]
+    events = who["learners"][0]["attack"]["events"]
+    assert [(e["kind"], e["session"], e["role"]) for e in events] == [
+        ("send", "s1", "A"), ("deliver", "s2", "B"), ("send", "s2", "B"),
+        ("deliver", "s1", "A"), ("send", "s1", "A")]
+    assert nobody["holds"] is False and nobody["counterexample"]["attack"]["events"] == events
+    (_, nsl) = results("nsl.tip")
+    assert nsl["holds"] is True

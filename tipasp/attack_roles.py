@@ -240,7 +240,7 @@ class _RoleBuilder:
             dh = self._dh_pattern(t)
             if dh is not None:
                 return dh
-        if isinstance(t, App) and t.fn not in ("pk", "sk"):
+        if isinstance(t, App) and t.fn != "sk":  # pk(A) of an agent A it accepted
             return App(t.fn, tuple(self.send_pattern(a) for a in t.args))  # type: ignore[misc]
         if isinstance(t, Lin):  # a mask computed from what it received
             return Lin(tuple((self.send_pattern(a), c) for a, c in t.parts))  # type: ignore[misc]
