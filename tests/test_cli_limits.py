@@ -13,6 +13,7 @@ import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,6 +26,10 @@ from tipasp.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# Subprocesses run outside the repository, so that `python -m tipasp.cli` imports the
+# installed package (in the repository the source folder tipasp/ shadows it, and
+# lacks tipasp.grammar and tipasp.rules, which setup maps from grammar/ and rules/).
+CWD = Path(tempfile.mkdtemp(prefix="tipasp-cli-"))
 SUM = str(EXAMPLES / "secure_sum.tip")
 BUG_LINE = ("This is a bug in tipasp; please report it with the spec. "
             "Set TIPASP_DEBUG=1 for the traceback.")
@@ -32,7 +37,7 @@ BUG_LINE = ("This is a bug in tipasp; please report it with the spec. "
 
 def run_cli(*args: str, **kw) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tipasp.cli", *args], capture_output=True,
-                          text=True, timeout=120, cwd=ROOT, **kw)
+                          text=True, timeout=120, cwd=CWD, **kw)
 
 
 def address_space(limit: int):
@@ -147,7 +152,7 @@ def test_ctrl_c_during_grounding_ends_the_run_at_once() -> None:
     p = subprocess.Popen(
         [sys.executable, "-m", "tipasp.cli", "check", SUM, "--set", "N=100000",
          "--progress", "on"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=CWD, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # the progress line appears after 2 s; grounding takes tens of seconds more
         line = p.stderr.readline()
@@ -182,7 +187,7 @@ sys.exit(main(["check", sys.argv[1]]))
 
 
 def test_ctrl_c_during_imports_prints_no_traceback() -> None:
-    p = subprocess.Popen([sys.executable, "-c", SLOW_IMPORT, SUM], cwd=ROOT,
+    p = subprocess.Popen([sys.executable, "-c", SLOW_IMPORT, SUM], cwd=CWD,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert p.stderr.readline() == "importing\n"
@@ -211,7 +216,7 @@ def test_main_puts_the_interrupt_handling_back(capsys) -> None:
 
 @pytest.mark.parametrize("command", [["check", SUM], ["fmt", SUM]])
 def test_a_closed_output_pipe_ends_quietly_with_141(command) -> None:
-    p = subprocess.Popen([sys.executable, "-m", "tipasp.cli", *command], cwd=ROOT,
+    p = subprocess.Popen([sys.executable, "-m", "tipasp.cli", *command], cwd=CWD,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     p.stdout.close()  # as `| head -1` does once it has its line
     err = p.stderr.read()
@@ -225,7 +230,7 @@ def test_a_closed_output_pipe_ends_quietly_with_141(command) -> None:
 def test_a_full_disk_is_an_output_error_not_a_bug(command) -> None:
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-m", "tipasp.cli", *command], stdout=full,
-                              stderr=subprocess.PIPE, text=True, timeout=120, cwd=ROOT)
+                              stderr=subprocess.PIPE, text=True, timeout=120, cwd=CWD)
     assert proc.returncode == 3
     assert proc.stderr == "tipasp: cannot write the output: No space left on device\n"
 
