@@ -219,3 +219,25 @@ def test_protocol_blocks_give_lowes_attack_as_in_the_contract() -> None:
     assert nobody["holds"] is False and nobody["counterexample"]["attack"]["events"] == events
     (_, nsl) = results("nsl.tip")
     assert nsl["holds"] is True
+
+
+def test_signatures_nobody_can_make_are_not_candidates_but_an_oracle_s_are() -> None:
+    """Candidate messages with a signature by an honest key are dropped unless some
+    honest role makes that signature; a role that signs what it received makes any
+    signature of that shape (a signing oracle), so then nothing is dropped."""
+    base = """agent alice, bob, eve
+keypair alice, bob, eve
+random n, m @ eve
+random r @ alice
+intruder eve
+{oracle}alice -> bob : sign(sk(alice), r)
+query eve learns r
+"""
+    def candidates(text: str) -> int:
+        s = AttackSearch(frontend.load_text(text, "sig.tip"), [Name("r")])
+        facts = s._facts()
+        return sum(1 for f in facts if f.name == "rcv" and "sign" in str(f.arguments[3]))
+
+    assert candidates(base.format(oracle="")) == 1  # only alice's own signature of r
+    oracle = "eve -> alice : n\nalice -> eve : sign(sk(alice), n)\n"
+    assert candidates(base.format(oracle=oracle)) > 1

@@ -11,7 +11,7 @@ coalition learns the target.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,7 +171,7 @@ class Answerer:
             kids = a.args if isinstance(a, App) else a.parts if isinstance(a, Tup) else ()
             return bool(kids) and all(built(k, have) for k in kids)
 
-        def enough(gifts: list[GTerm]) -> bool:
+        def enough(gifts: Sequence[GTerm]) -> bool:
             have = known | set(gifts)
             extra = {a for a in row_atoms if not isinstance(a, Name) and built(a, have)}
             return linear.LinearSystem(rows, have | extra).solve(goal) is not None
@@ -266,7 +266,7 @@ class Answerer:
         public = self.engine.is_public(inst.symbol) or self.engine.determined(
             self.engine.knowledge((), after), inst.target
         )
-        learners = []
+        learners: list[dict[str, Any]] = []
         complete = True
         if not public:
             found = self.engine.who_learns(inst.symbol, after, decode=self.options.proofs)
@@ -365,9 +365,9 @@ class Answerer:
             mid = len(group) // 2
             return halve(group[:mid]) & halve(group[mid:])
 
-        dec = eng.decode
+        dec = eng.decode_name
         cand = eng.static_atoms("cand", 1)
-        everyone = frozenset(dec(sym.arguments[0]) for sym in cand)  # type: ignore[misc]
+        everyone = frozenset(dec(sym.arguments[0]) for sym in cand)
         singles = [] if len(cand) > MAX_SINGLES else sorted(everyone)
         if len(cand) > MAX_SINGLES:
             # too many agents to decide one by one: group testing, halving any group
@@ -375,8 +375,8 @@ class Answerer:
             # each of its members)
             complete = len(everyone) <= MAX_UNION and halve(sorted(everyone - holders))
         for a in singles:
-            if a not in holders and not covered(frozenset([a])):  # type: ignore[list-item]
-                complete &= explore(frozenset([a]))  # type: ignore[list-item]
+            if a not in holders and not covered(frozenset([a])):
+                complete &= explore(frozenset([a]))
         groups: dict[int, set[Name]] = {}
         for sym in eng.static_atoms("member", 2):
             groups.setdefault(sym.arguments[0].number, set()).add(dec(sym.arguments[1]))

@@ -39,6 +39,7 @@ def attack_text(a: Attack) -> str:
                          f"{to}{_where(e)}, line {e.line}"))
         else:
             frm = f" as from {show(e.sender)}" if e.sender is not None else ""
+            assert e.to is not None  # a delivery always names its honest receiver
             rows.append((f"{e.index}.", f"{show(e.agent)} delivers", show(e.term),
                          f"to {show(e.to)}{frm}{_where(e)}, line {e.line}"))
             if e.proof is not None and len(e.proof.steps) > 1:

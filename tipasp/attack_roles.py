@@ -95,8 +95,8 @@ def public_terms(model: Model) -> set[GTerm]:
     """What every agent knows: public values, agent names, public keys."""
     out: set[GTerm] = set()
     for a in model.agents:
-        for b in _dims(a.dims):
-            out.add(Name(a.name, b))
+        for idx in _dims(a.dims):
+            out.add(Name(a.name, idx))
     for d in model.values:
         if d.kind == "public":
             for b in ground.bindings(d.gen):

@@ -18,6 +18,7 @@ sessions); the number of assignments is capped (MAX_ASSIGNMENTS).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,10 +172,11 @@ class AttackSearch:
         """One agent name and one value the adversary has from the start (public or
         its own), for filling shapes it only has to be able to build."""
         adv = self.roles.adversary
-        held = sorted((t for a in adv for t in initial(self.model, a) if isinstance(t, Name)),
-                      key=show)
-        pub = sorted((t for t in self.public if isinstance(t, Name)
-                      and t not in self.roles.agents), key=show)
+        held: list[GTerm] = sorted(
+            (t for a in adv for t in initial(self.model, a) if isinstance(t, Name)), key=show)
+        pub: list[GTerm] = sorted(
+            (t for t in self.public if isinstance(t, Name) and t not in self.roles.agents),
+            key=show)
         value = (held or pub or doms["value"])[:1]
         return {"agent": list(adv[:1]) or doms["agent"][:1], "value": value}
 
@@ -191,6 +193,7 @@ class AttackSearch:
                 adv_init.setdefault(t, (a, line))
         universe = set(expected) | set(adv_init) | set(self.targets) | self.public
         doms = self._domains(universe)
+        forgeable = self._signatures(expected, adv)
         terms: set[GTerm] = set(universe)
         horizon = 0
         inst_of: dict[Name, int] = {}
@@ -201,19 +204,31 @@ class AttackSearch:
             out.append(F("nsteps", [N(i), N(len(role.steps))]))
             horizon += len(role.steps)
             seen: list[Var] = []
+            # the values a variable can have once bound: those of the assignments
+            # that survived at the step that bound it
+            allowed: dict[Var, list[GTerm]] = {}
             later: list[set[Var]] = [set() for _ in role.steps]
             for j in range(len(role.steps) - 2, -1, -1):
                 later[j] = later[j + 1] | set(pattern_vars(role.steps[j + 1].pattern))
             for j, st in enumerate(role.steps, 1):
                 self._steps[(i, j)] = st
                 vs = pattern_vars(st.pattern)
-                choices = [self._candidates(v, doms, v in later[j - 1] or v in seen)
+                choices = [allowed[v] if v in allowed else
+                           self._candidates(v, doms, v in later[j - 1] or v in seen)
                            for v in vs]
                 _cap(choices, f"messages for step {st.step} of {show(role.agent)} "
                               f"(line {st.line})")
-                for g, vals in enumerate(itertools.product(*choices), 1):
+                g = 0
+                bound_here: dict[Var, list[GTerm]] = {v: [] for v in vs if v not in allowed}
+                for vals in itertools.product(*choices):
                     sigma = dict(zip(vs, vals, strict=True))
                     m = canonical(substitute(st.pattern, sigma))
+                    if not forgeable(m):
+                        continue  # a signature nobody can make: never delivered
+                    g += 1
+                    for v, vals_v in bound_here.items():
+                        if sigma[v] not in vals_v:
+                            vals_v.append(sigma[v])
                     terms.add(m)
                     args = [N(i), N(j), N(g), self._sym(m), N(st.line)]
                     out.append(F("snd", args) if st.kind == "send" else F("rcv", args))
@@ -221,6 +236,7 @@ class AttackSearch:
                         out.append(F("gset", [N(i), N(j), N(g), self._var_sym(v),
                                               self._sym(val)]))
                 seen.extend(v for v in vs if v not in seen)
+                allowed.update(bound_here)
                 if st.kind == "send":
                     to = st.peer
                     if self.roles.intruder:
@@ -252,6 +268,49 @@ class AttackSearch:
         out.extend(self._shape(terms))
         out.extend(self._lin_facts)
         return out
+
+    def _signatures(self, expected: set[GTerm], adv: set[Name]) -> Callable[[GTerm], bool]:
+        """A test for candidate messages: False when the message contains a signature
+        by an honest agent's key that no honest role ever makes (the key never
+        travels in a message, so the adversary cannot make it either). Keeps the
+        typed candidates of a signed part to what can arrive."""
+        sent = {u for t in expected for u in subterms(t)}
+        signed = {u for u in sent if isinstance(u, App) and u.fn == "sign"}
+        leaked: set[GTerm] = set()  # secret keys sent other than as a signing key
+
+        def walk(u: GTerm) -> None:
+            if isinstance(u, App) and u.fn == "sk":
+                leaked.add(u)
+            elif isinstance(u, App) and u.fn == "sign":
+                walk(u.args[1])
+            elif isinstance(u, App):
+                for a in u.args:
+                    walk(a)
+            elif isinstance(u, Tup):
+                for p in u.parts:
+                    walk(p)
+            elif isinstance(u, Lin):
+                for a, _ in u.parts:
+                    walk(a)
+
+        for t in expected:
+            walk(t)
+        # an honest role that signs something it received may sign anything of that
+        # shape in some run: its signatures are not filtered
+        for role in self.roles.honest:
+            for st in role.steps:
+                if st.kind == "send" and _signs_received(st.pattern):
+                    leaked.add(App("sk", (role.agent,)))
+
+        def ok(m: GTerm) -> bool:
+            for u in subterms(m):
+                if isinstance(u, App) and u.fn == "sign" and isinstance(u.args[0], App) \
+                        and u.args[0].fn == "sk" and u.args[0].args[0] not in adv \
+                        and u.args[0] not in leaked and u not in signed:
+                    return False
+            return True
+
+        return ok
 
     def _public_lines(self) -> dict[GTerm, int]:
         from . import ground
@@ -412,6 +471,17 @@ class AttackSearch:
         raise AssertionError("an event without its message")  # pragma: no cover
 
 
+def _signs_received(p: object) -> bool:
+    """The pattern signs a part that contains a variable (something received)."""
+    if isinstance(p, App):
+        if p.fn == "sign" and pattern_vars(p.args[1]):
+            return True
+        return any(_signs_received(a) for a in p.args)
+    if isinstance(p, Tup):
+        return any(_signs_received(x) for x in p.parts)
+    return False
+
+
 def canonical(t: GTerm) -> GTerm:
     """`t` with every exponentiation's exponents in one order (exp(exp(g, b), a) and
     exp(exp(g, a), b) are one key): a role that computes a Diffie-Hellman key from
@@ -464,6 +534,7 @@ def attack_json(a: Attack) -> dict[str, Any]:
     evs = []
     for e in a.events:
         honest = e.agent if e.kind == "send" else e.to
+        assert honest is not None  # a delivery always names its honest receiver
         d: dict[str, Any] = {"index": e.index, "kind": e.kind,
                              "session": show(e.session) if e.session is not None else None,
                              "role": e.role if e.role is not None else show(honest),

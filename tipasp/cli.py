@@ -720,7 +720,7 @@ def _explain(args: argparse.Namespace, memory: _Memory) -> int:
 def _public(r: dict[str, Any]) -> dict[str, Any]:
     from .answer import public_json
 
-    return public_json(r)  # type: ignore[no-any-return]
+    return public_json(r)
 
 
 if __name__ == "__main__":  # pragma: no cover

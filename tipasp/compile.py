@@ -211,8 +211,9 @@ class Compiler:
     def term(self, t: Term, env: Env, body: list[ast.AST]) -> ast.AST:
         """The ASP term of `t`; emits arg/nargs/lterm rules describing its shape."""
         if isinstance(t, TName):
-            if all(isinstance(i, IConst) for i in t.index):  # ground: one AST node, not five
-                idx = [clingo.Number(i.value) for i in t.index]  # type: ignore[union-attr]
+            consts = [i.value for i in t.index if isinstance(i, IConst)]
+            if len(consts) == len(t.index):  # ground: one AST node, not five
+                idx = [clingo.Number(v) for v in consts]
                 return ast.SymbolicTerm(LOC, _vsym(t.name, idx))
             return fn("v", string(t.name), tup([self.index(i, env) for i in t.index]))
         if isinstance(t, TAgent):
@@ -331,10 +332,10 @@ class Compiler:
                 )
         for kp in m.keypairs:
             env, body = self.generator(kp.gen, {}, [])
-            a = self.agent(kp.agent, env)
+            ag = self.agent(kp.agent, env)
             line = num(kp.pos.line)
-            self.emit(atom("pubv", fn("pk", a), line), body)
-            self.emit(atom("init", a, fn("sk", a), line), body)
+            self.emit(atom("pubv", fn("pk", ag), line), body)
+            self.emit(atom("init", ag, fn("sk", ag), line), body)
         for msg in m.messages:
             env, body = self.generator(msg.gen, {}, [])
             t = self.term(msg.term, env, body)
@@ -358,8 +359,8 @@ class Compiler:
         for gi, g in enumerate(m.colludes, 1):
             env, body = self.generator(g.gen, {}, [])
             self.emit(atom("group", num(gi)), [])
-            for a in g.members:
-                self.emit(atom("member", num(gi), self.agent(a, env)), body)
+            for ref in g.members:
+                self.emit(atom("member", num(gi), self.agent(ref, env)), body)
         for ci, c in enumerate(m.corrupts, 1):
             self.emit(atom("corrupt", num(ci), num(c.count)), [])
             var = self._fresh_var()
@@ -367,8 +368,8 @@ class Compiler:
             fam = fn("ag", string(c.family), tup([var]))
             self.emit(atom("cfam", num(ci), fam), [rng])
             self.emit(atom("cmember", num(ci), fam), [rng])
-            for a in c.with_:
-                self.emit(atom("cmember", num(ci), self.agent(a, {})), [])
+            for ref in c.with_:
+                self.emit(atom("cmember", num(ci), self.agent(ref, {})), [])
         return self.out
 
     def target(self, t: Term, binding: dict[str, int]) -> ast.AST:

@@ -43,7 +43,7 @@ from typing import Literal
 
 import numpy as np
 
-from .linear import Coef, Row, _coef, _Eliminator, _without_gc, reachable_rows
+from .linear import Coef, K, Row, _coef, _Eliminator, _without_gc, reachable_rows
 
 __all__ = ["Leakage", "delta_from_eps", "eps_from_mu", "leakage"]
 
@@ -163,12 +163,12 @@ def _scale(kind: str, atom: Hashable, s: float) -> float:
 
 @_without_gc
 def leakage(
-    rows: Sequence[Row],
-    target: Hashable,
+    rows: Sequence[Row[K]],
+    target: K,
     *,
-    masks: Collection[Hashable],
-    gaussian: Mapping[Hashable, float],
-    laplace: Mapping[Hashable, float],
+    masks: Collection[K],
+    gaussian: Mapping[K, float],
+    laplace: Mapping[K, float],
     sensitivity: float = 1.0,
     delta: float = 1e-5,
 ) -> Leakage:
@@ -208,8 +208,8 @@ def leakage(
     unknown = set(mask_set)
     unknown.update(a for a, v in sigma.items() if v > 0)
     unknown.update(a for a, v in scale_b.items() if v > 0)
-    ids: dict[Hashable, int] = {target: 0}
-    names: list[Hashable] = [target]
+    ids: dict[K, int] = {target: 0}
+    names: list[K] = [target]
     red: list[dict[int, Coef]] = []
     col: list[list[int]] = [[]]
     get = ids.get
@@ -295,10 +295,10 @@ def _min_norm(
         ps: list[int] = []
         vs: list[float] = []
         for p, i in enumerate(order):
-            for j, c in cols[i]:
+            for j, cf in cols[i]:
                 js.append(j)
                 ps.append(p)
-                vs.append(c)
+                vs.append(cf)
         cm[js, ps] = vs
         s = (cm * w) @ cm.T
         try:

@@ -209,7 +209,7 @@ class Engine:
         if self._shares is None:
             from . import ground
 
-            acc: dict[GTerm, tuple[int, list[GTerm]]] = {}
+            acc: dict[GTerm, tuple[int, list[Name]]] = {}
             for d in self.model.values:
                 if d.shares is None:
                     continue
@@ -222,9 +222,11 @@ class Engine:
 
     def is_agent(self, t: GTerm) -> bool:
         """Whether the term is a declared agent (an agent's name is public)."""
-        dims = self._dims.get(t.base) if isinstance(t, Name) else None
-        return dims is not None and len(dims) == len(t.idx) and all(  # type: ignore[union-attr]
-            lo <= i <= hi for (lo, hi), i in zip(dims, t.idx, strict=True))  # type: ignore[union-attr]
+        if not isinstance(t, Name):
+            return False
+        dims = self._dims.get(t.base)
+        return dims is not None and len(dims) == len(t.idx) and all(
+            lo <= i <= hi for (lo, hi), i in zip(dims, t.idx, strict=True))
 
     def add_target(self, t: Term, binding: dict[str, int]) -> clingo.Symbol:
         """Register a query target before grounding; returns its symbol."""
@@ -244,10 +246,10 @@ class Engine:
         for r in rules:
             ctl.add("base", [], rule_text(r))
         with ast.ProgramBuilder(ctl) as b:
-            for r in self._spec_rules[: self._n_spec_rules]:
-                b.add(r)
-            for r in extra:
-                b.add(r)
+            for stmt in self._spec_rules[: self._n_spec_rules]:
+                b.add(stmt)
+            for stmt in extra:
+                b.add(stmt)
         ctl.ground([("base", [])])
         return ctl
 
@@ -302,12 +304,12 @@ class Engine:
             out = []
             for sym in hard:
                 step, sender_sym, tsym = sym.arguments
-                sender = self._decoder.term(sender_sym)
+                sender = self._decoder.name(sender_sym)
                 term = self._decoder.term(tsym)
-                know = self.knowledge((sender,), step.number - 1)  # type: ignore[arg-type]
+                know = self.knowledge((sender,), step.number - 1)
                 if not self.determined(know, term):
                     out.append((step.number, sender, term))
-            return sorted(out, key=lambda x: (x[0], sort_key(x[1])))  # type: ignore[arg-type]
+            return sorted(out, key=lambda x: (x[0], sort_key(x[1])))
         ctl = self._control(AGENT_RULES, [], [])
         dec = Decoder(self._compiler.lin_templates)
         bad: list[tuple[int, Name, clingo.Symbol]] = []
@@ -321,15 +323,15 @@ class Engine:
                     found = list(m.symbols(shown=True))
                     break
             for sym in found:
-                step, sender, t = sym.arguments
-                bad.append((step.number, dec.term(sender), t))  # type: ignore[arg-type]
+                step_sym, sender_sym, t = sym.arguments
+                bad.append((step_sym.number, dec.name(sender_sym), t))
         # numeric second chance: a linear message may follow from what the sender saw
         out = []
-        for step, sender, tsym in bad:
-            know = self.knowledge((sender,), step - 1)
+        for n, sender, tsym in bad:
+            know = self.knowledge((sender,), n - 1)
             term = self._decoder.term(tsym)
             if not self.determined(know, term):
-                out.append((step, sender, term))
+                out.append((n, sender, term))
         return out
 
     # ------------------------------------------------------------ knowledge
@@ -357,8 +359,8 @@ class Engine:
         self._reset()
         self._set_after(ctl, after)
         self._set(ctl, clingo.Function("fixed"), True)
-        for a in members:
-            self._set(ctl, clingo.Function("want", [encode(a, self.agent_names)]), True)
+        for m in members:
+            self._set(ctl, clingo.Function("want", [encode(m, self.agent_names)]), True)
         learned: set[GTerm] = set()
         while True:
             syms = self._solve_one(ctl)
@@ -432,17 +434,17 @@ class Engine:
         self._set(ctl, clingo.Function("search"), True)
         self._set(ctl, clingo.Function("tgt", [target]), True)
         out: list[Knowledge] = []
-        ctl.configuration.solve.models = 0  # type: ignore[union-attr]
+        _set_models(ctl, 0)
         with ctl.solve(yield_=True) as h:
             for m in h:
                 raw, other = _split(m.symbols(shown=True))
                 members = tuple(
-                    sorted(self._decoder.term(s.arguments[0]) for s in other.get("in", ()))
+                    sorted(self._decoder.name(s.arguments[0]) for s in other.get("in", ()))
                 )
                 if decode:
-                    out.append(self._knowing(members, after, raw))  # type: ignore[arg-type]
+                    out.append(self._knowing(members, after, raw))
                 else:
-                    out.append(Knowledge(members, after))  # type: ignore[arg-type]
+                    out.append(Knowledge(members, after))
         out.sort(key=lambda k: (len(k.members), k.members))
         return out
 
@@ -460,7 +462,7 @@ class Engine:
         self._set(ctl, clingo.Function("tgt", [target]), True)
         for a in members:
             self._set(ctl, clingo.Function("want", [encode(a, self.agent_names)]), True)
-        ctl.configuration.solve.models = limit  # type: ignore[union-attr]
+        _set_models(ctl, limit)
         sets = []
         with ctl.solve(yield_=True) as h:
             for m in h:
@@ -477,7 +479,7 @@ class Engine:
             self._holders = {}
         if target not in self._holders:  # decode only this target's holders
             self._holders[target] = [
-                self._decoder.term(sa.symbol.arguments[1])  # type: ignore[misc]
+                self._decoder.name(sa.symbol.arguments[1])
                 for sa in self.coalition.symbolic_atoms.by_signature("tholder", 2)
                 if sa.symbol.arguments[0] == target
             ]
@@ -515,6 +517,10 @@ class Engine:
         """The ground term of a clingo symbol of the coalition program."""
         return self._decoder.term(s)
 
+    def decode_name(self, s: clingo.Symbol) -> Name:
+        """The name of a value or agent symbol of the coalition program."""
+        return self._decoder.name(s)
+
     # ------------------------------------------------------------- internals
 
     @property
@@ -531,7 +537,7 @@ class Engine:
         return encode(t, self.agent_names)
 
     def _solve_one(self, ctl: clingo.Control) -> list[clingo.Symbol] | None:
-        ctl.configuration.solve.models = 1  # type: ignore[union-attr]
+        _set_models(ctl, 1)
         with ctl.solve(yield_=True) as h:
             for m in h:
                 return list(m.symbols(shown=True))
@@ -543,13 +549,22 @@ class Engine:
                          bool(self.static_atoms("onelin", 2)))
 
     def _linear_view(
-        self, know: Knowledge, exclude: set[GTerm] = frozenset()  # type: ignore[assignment]
+        self, know: Knowledge, exclude: frozenset[GTerm] = frozenset()
     ) -> tuple[list[dict[GTerm, int]], set[GTerm]]:
         """The coalition's linear observations (rows) and the atoms it knows."""
         terms = know.terms()
         rows = [dict(t.parts) for t in terms if isinstance(t, Lin) and t not in exclude]
         known = {t for t in terms if not isinstance(t, Lin)} | set(know.public)
         return rows, known
+
+
+def _set_models(ctl: clingo.Control, n: int) -> None:
+    """Set clingo's `solve.models` option (0: all models).
+
+    clingo's stub types every configuration subkey as `None | str | Configuration`;
+    `solve` is always a Configuration, which the stub cannot express.
+    """
+    ctl.configuration.solve.models = n  # type: ignore[union-attr]  # stub: subkeys are a union
 
 
 def _quiet(code: clingo.MessageCode, message: str) -> None:
@@ -591,9 +606,9 @@ def _derivation(dec: Decoder, s: clingo.Symbol) -> Derivation:
     _, _, r, prem = s.arguments
     if r.type == clingo.SymbolType.Function and r.arguments:
         if r.name == "holds":
-            leaf = Leaf("holds", dec.term(r.arguments[0]), None, r.arguments[1].number)
+            leaf = Leaf("holds", dec.name(r.arguments[0]), None, r.arguments[1].number)
         else:
-            leaf = Leaf(r.name, dec.term(r.arguments[0]), r.arguments[1].number,
+            leaf = Leaf(r.name, dec.name(r.arguments[0]), r.arguments[1].number,
                         r.arguments[2].number)
         return Derivation(leaf.kind, (), leaf)
     return Derivation(r.name, tuple(dec.term(p) for p in prem.arguments))

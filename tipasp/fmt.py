@@ -237,7 +237,7 @@ def _format(text: str, file: str) -> str:
             loose[c.line] = c
 
     # items: ("blank", ""), ("comment", text) or ("stmt", (text, group))
-    items: list[tuple[str, object]] = []
+    items: list[tuple[str, str | tuple[str, str]]] = []
     src_lines = text.splitlines()
     n_lines = len(src_lines)
     line = 1
@@ -277,10 +277,10 @@ def _format(text: str, file: str) -> str:
                 out.append("")
             blank_since = True
             continue
-        if kind == "comment":
-            out.append(str(payload))
+        if isinstance(payload, str):  # a comment
+            out.append(payload)
             continue
-        stmt_text, group = payload  # type: ignore[misc]
+        stmt_text, group = payload
         if last_group is not None and group != last_group and not blank_since:
             out.insert(last_stmt_at, "")
         out.append(stmt_text)

@@ -44,12 +44,15 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, S
 from dataclasses import dataclass
 from fractions import Fraction
 from math import isqrt
-from typing import Any, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 Coef = int | Fraction
 """An exact coefficient: an ``int`` whenever the value is integral, else a Fraction."""
 
-Row = Mapping[Hashable, int | Fraction]
+K = TypeVar("K", bound=Hashable)
+"""The atoms of one system (ground terms, strings, ...)."""
+
+Row = Mapping[K, int | Fraction]
 """A linear combination of atoms: ``sum(coef * atom for atom, coef in row.items())``."""
 
 _Vec = dict[int, Coef]  # a row over internal atom ids
@@ -69,10 +72,11 @@ __all__ = [
 ]
 
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-def _without_gc(fn: _F) -> _F:
+def _without_gc(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Run ``fn`` with the cyclic garbage collector paused (then restore its state).
 
     Elimination allocates hundreds of thousands of small dicts and no reference
@@ -81,7 +85,7 @@ def _without_gc(fn: _F) -> _F:
     """
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         if not gc.isenabled():
             return fn(*args, **kwargs)
         gc.disable()
@@ -90,14 +94,14 @@ def _without_gc(fn: _F) -> _F:
         finally:
             gc.enable()
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 # ------------------------------------------------------------------------ the answer
 
 
 @dataclass(frozen=True)
-class Combination:
+class Combination(Generic[K]):
     """An explanation of a determined target.
 
     ``target == sum(c * rows[j] for j, c in self.rows) + sum(d * a for a, d in self.known)``
@@ -113,14 +117,14 @@ class Combination:
     """
 
     rows: tuple[tuple[int, Fraction], ...]
-    known: tuple[tuple[Hashable, Fraction], ...]
+    known: tuple[tuple[K, Fraction], ...]
 
-    def as_row(self, rows: Sequence[Row]) -> dict[Hashable, Fraction]:
+    def as_row(self, rows: Sequence[Row[K]]) -> dict[K, Fraction]:
         """The combination evaluated as a row (zero coefficients dropped).
 
         Used to check an explanation: it must equal the target it explains.
         """
-        acc: dict[Hashable, Fraction] = {}
+        acc: dict[K, Fraction] = {}
         for j, c in self.rows:
             for a, v in rows[j].items():
                 acc[a] = acc.get(a, Fraction(0)) + c * v
@@ -217,7 +221,7 @@ class _Eliminator:
         nnz = 0
         for j, r in rows:
             v = dict(r)
-            p = {j: 1} if track else None
+            p: dict[int, Coef] | None = {j: 1} if track else None
             if reduce_first:
                 self.reduce(v, p)
             if v:
@@ -413,7 +417,7 @@ def reachable_rows(
                     stack.append(b)
     return sorted(seen_rows)
 
-class LinearSystem:
+class LinearSystem(Generic[K]):
     """A coalition's linear view: observed rows and known atoms, indexed once.
 
     Build it once and ask :meth:`solve` and :meth:`determined_atoms` as often as
@@ -421,11 +425,11 @@ class LinearSystem:
     """
 
     @_without_gc
-    def __init__(self, rows: Sequence[Row], known: Collection[Hashable]):
+    def __init__(self, rows: Sequence[Row[K]], known: Collection[K]):
         self.rows = rows
         self.known = known if isinstance(known, (set, frozenset)) else set(known)
-        ids: dict[Hashable, int] = {}
-        atoms: list[Hashable] = []
+        ids: dict[K, int] = {}
+        atoms: list[K] = []
         col: list[list[int]] = []
         is_known: list[bool] = []
         known_set = self.known
@@ -464,7 +468,7 @@ class LinearSystem:
     # solve ---------------------------------------------------------------------------
 
     @_without_gc
-    def solve(self, target: Row) -> Combination | None:
+    def solve(self, target: Row[K]) -> Combination[K] | None:
         """An explanation of ``target`` from the rows and known atoms, or None.
 
         None means the target combination is not determined: it is not in the span
@@ -585,7 +589,7 @@ class LinearSystem:
         elim.reduce(residual)
         return not residual
 
-    def _combination(self, target: Row, coefs: Mapping[int, Coef]) -> Combination:
+    def _combination(self, target: Row[K], coefs: Mapping[int, Coef]) -> Combination[K]:
         """Complete the row coefficients with the known atoms' coefficients, and check.
 
         ``d_a = target[a] - sum_j c_j rows[j][a]`` for each known atom ``a``; every
@@ -593,7 +597,7 @@ class LinearSystem:
         a proof step, so it is verified before it leaves this module).
         """
         known_set = self.known
-        acc: dict[Hashable, Coef] = {}  # insertion order: target atoms, then row atoms
+        acc: dict[K, Coef] = {}  # insertion order: target atoms, then row atoms
         for a, c in target.items():
             if type(c) is not int:
                 c = _coef(c)
@@ -618,14 +622,14 @@ class LinearSystem:
     # determined_atoms ----------------------------------------------------------------
 
     @_without_gc
-    def determined_atoms(self, candidates: Collection[Hashable] | None = None) -> set[Hashable]:
+    def determined_atoms(self, candidates: Collection[K] | None = None) -> set[K]:
         """Every candidate atom whose value is determined.
 
         Candidates default to every atom appearing in the rows.  A known candidate is
         determined (trivially) and is included; a candidate that is neither known nor
         in any row is not.
         """
-        out: set[Hashable] = set()
+        out: set[K] = set()
         if candidates is None:
             cand_ids = set(range(len(self._atom)))
             out |= {a for a, k in zip(self._atom, self._is_known, strict=True) if k}
@@ -647,8 +651,8 @@ class LinearSystem:
             return out
         z = _kernel_sample(elim)
         maybe = [a for a in maybe if z[a] == 0]
-        for a in _exact_determined(elim, maybe):
-            out.add(self._atom[a])
+        for i in _exact_determined(elim, maybe):
+            out.add(self._atom[i])
         return out
 
 
@@ -660,7 +664,7 @@ def _modp(c: Coef) -> int:
     return c.numerator * pow(c.denominator, -1, _PRIME) % _PRIME
 
 
-def _kernel_sample(elim: _Eliminator) -> dict[int, object]:
+def _kernel_sample(elim: _Eliminator) -> Mapping[int, Coef]:
     """A random vector z with ``row . z == 0`` for every pivot row (a kernel vector).
 
     Free atoms (never pivots) get random non-zero values; pivot atoms are solved for
@@ -672,7 +676,7 @@ def _kernel_sample(elim: _Eliminator) -> dict[int, object]:
     """
     rng = random.Random(_SEED)
     try:
-        z: dict[int, object] = {}
+        z: dict[int, int] = {}
         for k in range(len(elim.pivot_atom) - 1, -1, -1):
             a = elim.pivot_atom[k]
             row = elim.pivot_row[k]
@@ -683,13 +687,13 @@ def _kernel_sample(elim: _Eliminator) -> dict[int, object]:
                 zb = z.get(b)
                 if zb is None:
                     zb = z[b] = rng.getrandbits(60) | 1  # non-zero modulo p
-                s += _modp(cb) * zb  # type: ignore[operator]
+                s += _modp(cb) * zb
             z[a] = -s * pow(_modp(row[a]), -1, _PRIME) % _PRIME
         return z
     except (ZeroDivisionError, ValueError):
         pass
     rng = random.Random(_SEED)
-    zq: dict[int, object] = {}
+    zq: dict[int, Coef] = {}
     for k in range(len(elim.pivot_atom) - 1, -1, -1):
         a = elim.pivot_atom[k]
         row = elim.pivot_row[k]
@@ -700,7 +704,7 @@ def _kernel_sample(elim: _Eliminator) -> dict[int, object]:
             zb2 = zq.get(b)
             if zb2 is None:
                 zb2 = zq[b] = rng.getrandbits(60) | 1
-            s2 = s2 + cb * zb2  # type: ignore[operator]
+            s2 = s2 + cb * zb2
         zq[a] = _div(-s2, row[a])
     return zq
 
@@ -752,7 +756,7 @@ def _exact_determined(elim: _Eliminator, atoms: Iterable[int]) -> list[int]:
 # ------------------------------------------------------------------ one-shot API
 
 
-def solve(rows: Sequence[Row], known: Collection[Hashable], target: Row) -> Combination | None:
+def solve(rows: Sequence[Row[K]], known: Collection[K], target: Row[K]) -> Combination[K] | None:
     """Is ``target`` determined by the values of ``rows`` and of the ``known`` atoms?
 
     Returns None when it is not (the target is not in the span of the rows and the
@@ -764,10 +768,10 @@ def solve(rows: Sequence[Row], known: Collection[Hashable], target: Row) -> Comb
 
 
 def determined_atoms(
-    rows: Sequence[Row],
-    known: Collection[Hashable],
-    candidates: Collection[Hashable] | None = None,
-) -> set[Hashable]:
+    rows: Sequence[Row[K]],
+    known: Collection[K],
+    candidates: Collection[K] | None = None,
+) -> set[K]:
     """Every atom among ``candidates`` (default: all atoms in ``rows``) that is determined.
 
     Known candidates are included.  Exact: the answer never depends on floating point

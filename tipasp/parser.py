@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import lark
 from lark.lexer import Lexer
@@ -408,13 +408,13 @@ class _AddBuilder:
 
     def __init__(self, first: S.Expr, pos: Pos) -> None:
         self.first = first
-        self.rest: list[tuple[str, S.Expr]] = []
+        self.rest: list[tuple[Literal["+", "-"], S.Expr]] = []
         self.pos = pos
         self.depth = first.depth + 1
 
     def freeze(self) -> S.Add:
         """The finished chain as a frozen `Add` node."""
-        return S.Add(self.first, tuple(self.rest), self.pos, self.depth)  # type: ignore[arg-type]
+        return S.Add(self.first, tuple(self.rest), self.pos, self.depth)
 
 
 def _fin(x: Any) -> Any:
@@ -451,7 +451,7 @@ class _Builder(lark.Transformer):
         """The position of a token or node."""
         if isinstance(x, Tok):
             return Pos(self.file, x.line, x.column)
-        return x.pos  # type: ignore[no-any-return]
+        return x.pos
 
     @staticmethod
     def _depth(pos: Pos, *subs: Any) -> int:
@@ -489,12 +489,12 @@ class _Builder(lark.Transformer):
     def value_stmt(self, c: list[Any]) -> S.ValueStmt:
         """`secret|random|key names @ holders [options] [for ...]`."""
         opts = tuple(x for x in c if isinstance(x, S.ValueOpt))
-        return S.ValueStmt(c[0].value, c[1], c[2], opts, self._gen(c), self._pos(c[0]))  # type: ignore[arg-type]
+        return S.ValueStmt(c[0].value, c[1], c[2], opts, self._gen(c), self._pos(c[0]))
 
     @_finalizing
     def value_opt(self, c: list[Any]) -> S.ValueOpt:
         """`range lo..hi` or `sensitivity x`."""
-        return S.ValueOpt(c[0].value, tuple(c[1:]), self._pos(c[0]))  # type: ignore[arg-type]
+        return S.ValueOpt(c[0].value, tuple(c[1:]), self._pos(c[0]))
 
     @_finalizing
     def noise_stmt(self, c: list[Any]) -> S.NoiseStmt:
@@ -707,7 +707,7 @@ class _Builder(lark.Transformer):
     def cond(self, c: list[Any]) -> S.Cond:
         """`left OP right`."""
         left, op, right = c
-        return S.Cond(op.value, left, right, left.pos)  # type: ignore[arg-type]
+        return S.Cond(op.value, left, right, left.pos)
 
     # -- expressions ----------------------------------------------------------------------
 
@@ -725,7 +725,7 @@ class _Builder(lark.Transformer):
         """`left * right`, `/`, `%` or `mod`."""
         left, op, right = c
         pos = left.pos
-        return S.Mul(op.value, left, right, pos, self._pos(op), self._depth(pos, left, right))  # type: ignore[arg-type]
+        return S.Mul(op.value, left, right, pos, self._pos(op), self._depth(pos, left, right))
 
     def neg(self, c: list[Any]) -> S.Neg:
         """`-e`."""

@@ -875,9 +875,9 @@ class GuessTest:
         ok = contains(u, self.w) and bool(kids) and not (u[0] == "a" and u[1] in ("pk", "sk"))
         ok = ok and all(self.rebuilt(k) if contains(k, self.w) else self.comp(k) for k in kids)
         if not ok and u[0] == "x":  # exp(g, ..., a, b) from a known exp(g, ..., a) and b
-            need = Counter(u[2])
+            need: Counter[CTerm] = Counter(u[2])
             for k in self.known:
-                if k[0] == "x" and k[1] == u[1] and not Counter(k[2]) - need:
+                if k[0] == "x" and k[1] == u[1] and not Counter[CTerm](k[2]) - need:
                     rest = list((need - Counter(k[2])).elements())
                     if rest and all(self.rebuilt(e) if contains(e, self.w) else self.comp(e)
                                     for e in rest) and any(contains(e, self.w) for e in rest):
@@ -900,7 +900,8 @@ class GuessTest:
                 continue
             occ.append((c, 0, (), m))
             if m[0] == "t":
-                stack = [(i, (i,), p) for i, p in enumerate(m[1], 1)]
+                stack: list[tuple[int, tuple[int, ...], CTerm]] = [
+                    (i, (i,), p) for i, p in enumerate(m[1], 1)]
                 while stack:
                     root, path, u = stack.pop()
                     occ.append((c, root, path, u))
@@ -974,9 +975,9 @@ def _composable(t: CTerm, known: set[CTerm], memo: dict[CTerm, bool]) -> bool:
         base, exps = t[1], t[2]
         ok = _composable(base, known, memo) and all(_composable(e, known, memo) for e in exps)
         if not ok:
-            need = Counter(exps)
+            need: Counter[CTerm] = Counter(exps)
             for k in known:
-                if k[0] == "x" and k[1] == base and not Counter(k[2]) - need:
+                if k[0] == "x" and k[1] == base and not Counter[CTerm](k[2]) - need:
                     rest = need - Counter(k[2])
                     if all(_composable(e, known, memo) for e in rest.elements()):
                         ok = True
@@ -1689,14 +1690,14 @@ class _Replay:
             return [f"session {session!r}: a session's name or null"]
         out: list[str] = []
         fields: dict[str, CTerm | None] = {}
-        for key in ("agent", "to", "from", "term") + (("role",) if session is None else ()):
-            raw = ev.get(key)
-            fields[key] = None
+        for fname in ("agent", "to", "from", "term") + (("role",) if session is None else ()):
+            raw = ev.get(fname)
+            fields[fname] = None
             if raw is not None:
                 try:
-                    fields[key] = parse(raw)
+                    fields[fname] = parse(raw)
                 except ValueError as e:
-                    out.append(f"{key}: {e}")
+                    out.append(f"{fname}: {e}")
         term = fields["term"]
         if term is None:
             return out or ["the event needs a term"]

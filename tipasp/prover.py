@@ -99,7 +99,8 @@ def _support(prem: tuple[GTerm, ...], w: GTerm, know: Knowledge, shares: Shares,
         # Diffie-Hellman: exp(exp(g, pin), r) is rebuilt from a known exp(g, r)
         for u in subterms(p):
             if isinstance(u, App) and u.fn == "exp" and w in subterms(u):
-                base, exps = u, []
+                base: GTerm = u
+                exps: list[GTerm] = []
                 while isinstance(base, App) and base.fn == "exp":
                     exps.append(base.args[1])
                     base = base.args[0]

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 from . import ground
 from . import syntax as S
@@ -188,7 +188,7 @@ def _show_index(e: IExpr) -> str:
     return f"({_show_index(e.left)} {e.op} {_show_index(e.right)})"
 
 
-def _fold(op: str, a: IExpr, b: IExpr, pos: Pos) -> IExpr:
+def _fold(op: Literal["+", "-", "*", "/", "%"], a: IExpr, b: IExpr, pos: Pos) -> IExpr:
     """`a op b`, computed now when both sides are constants (C semantics)."""
     if isinstance(b, IConst) and b.value == 0 and op in ("/", "%"):
         _fail(pos, "division by zero")
@@ -198,7 +198,7 @@ def _fold(op: str, a: IExpr, b: IExpr, pos: Pos) -> IExpr:
         if v is None:
             v = c_div(x, y) if op == "/" else c_mod(x, y)
         return IConst(_fits(v, pos))
-    return IBin(op, a, b)  # type: ignore[arg-type]
+    return IBin(op, a, b)
 
 
 def _fits(v: int, pos: Pos) -> int:
@@ -350,12 +350,12 @@ class _Resolver:
             intruders=tuple(self.adversaries["intruder"]),
         )
 
-    def _guard(self, fn: object, *args: object) -> bool:
+    def _guard(self, fn: Callable[..., object], *args: object) -> bool:
         """Run one statement's resolution; a problem is recorded and the statement skipped.
 
         Returns whether the statement resolved."""
         try:
-            fn(*args)  # type: ignore[operator]
+            fn(*args)
         except _Fail as f:
             if f.diag is not None:
                 self.diags.append(f.diag)
@@ -543,10 +543,10 @@ class _Resolver:
                 acc = _fold(op, acc, self._iexpr(x, ctx, depth + len(e.rest)), x.pos)
             return acc
         if isinstance(e, S.Mul):
-            op = "%" if e.op == "mod" else e.op
+            mul_op = "%" if e.op == "mod" else e.op
             a = self._iexpr(e.left, ctx, depth + 1)
             b = self._iexpr(e.right, ctx, depth + 1)
-            return _fold(op, a, b, e.op_pos)
+            return _fold(mul_op, a, b, e.op_pos)
         if isinstance(e, S.RangeIdx):
             _fail(e.pos, "a range 'lo..hi' is not allowed here")
         _fail(e.pos, "expected an integer expression, found a term")
@@ -594,20 +594,21 @@ class _Resolver:
                 ]
             )
             vals = [self._try_const(x, ctx) for x in operands]
-            if any(v is None for v in vals):
+            nums = [v for v in vals if v is not None]
+            if len(nums) < len(vals):
                 return None
             if isinstance(e, S.Mul):
-                a, b = vals
+                a, b = nums
                 if e.op == "*":
-                    return a * b  # type: ignore[operator]
+                    return a * b
                 if isinstance(a, float) or isinstance(b, float):
                     return None
                 if b == 0:
                     _fail(e.op_pos, "division by zero")
-                return c_div(a, b) if e.op == "/" else c_mod(a, b)  # type: ignore[arg-type]
-            total = vals[0]
-            for (op, _), v in zip(e.rest, vals[1:], strict=False):
-                total = total + v if op == "+" else total - v  # type: ignore[operator]
+                return c_div(a, b) if e.op == "/" else c_mod(a, b)
+            total = nums[0]
+            for (op, _), v in zip(e.rest, nums[1:], strict=False):
+                total = total + v if op == "+" else total - v
             return total
         return None
 
@@ -1053,7 +1054,7 @@ class _Resolver:
                 holders = tuple(self._agent_ref(h, ctx, allow_range=True) for h in holders_src)
                 gen = self._finish_gen(gen0, ctx)
                 decl = ValueDecl(
-                    kind,  # type: ignore[arg-type]
+                    kind,
                     ref.name,
                     index,
                     holders,
@@ -1743,14 +1744,15 @@ class _Resolver:
                 continue
             ivs = [_interval(ix, scope) for ix in decl.index]
             if box is not None:
-                if any(iv is None for iv in ivs):
+                bounded = [iv for iv in ivs if iv is not None]
+                if len(bounded) < len(ivs):
                     box = None
                 elif not box:
-                    box = [iv for iv in ivs]  # type: ignore[misc]
+                    box = bounded
                 else:
                     box = [
-                        (min(a[0], iv[0]), max(a[1], iv[1]))  # type: ignore[index]
-                        for a, iv in zip(box, ivs, strict=False)
+                        (min(a[0], iv[0]), max(a[1], iv[1]))
+                        for a, iv in zip(box, bounded, strict=False)
                     ]
             if inst is not None:
                 if self._small(decl.gen, scope):
@@ -1803,8 +1805,9 @@ class _Resolver:
                 )
                 if within and inst is None:
                     continue
-                if all(isinstance(ix, IConst) for ix in chk.index):
-                    idx = tuple(ix.value for ix in chk.index)  # type: ignore[attr-defined]
+                consts = [ix.value for ix in chk.index if isinstance(ix, IConst)]
+                if len(consts) == len(chk.index):
+                    idx = tuple(consts)
                     self._check_instance(chk, idx, box, inst, None)
                     continue
                 if chk.exact:
@@ -1812,9 +1815,9 @@ class _Resolver:
                         small = self._small(gen, env)
                     if small:
                         try:
-                            for b in bindings(gen):
-                                idx = tuple(eval_index(ix, b) for ix in chk.index)
-                                if not self._check_instance(chk, idx, box, inst, b):
+                            for bnd in bindings(gen):
+                                idx = tuple(eval_index(ix, bnd) for ix in chk.index)
+                                if not self._check_instance(chk, idx, box, inst, bnd):
                                     break
                         except (ZeroDivisionError, KeyError):
                             pass

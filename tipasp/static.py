@@ -103,9 +103,9 @@ def _held(decl: ValueDecl, index: tuple[IExpr, ...], sender: AgentRef,
     binders = gen.binders if gen is not None else ()
     if gen is not None and gen.conds:
         return False
-    if len(decl.index) != len(index) or not all(isinstance(i, IVar) for i in decl.index):
+    names = [i.name for i in decl.index if isinstance(i, IVar)]
+    if len(decl.index) != len(index) or len(names) != len(decl.index):
         return False
-    names = [i.name for i in decl.index]  # type: ignore[union-attr]
     if sorted(names) != sorted(b.var for b in binders) or len(set(names)) != len(names):
         return False
     env = dict(zip(names, index, strict=True))

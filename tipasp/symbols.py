@@ -37,6 +37,13 @@ class Decoder:
         self._cache[s] = out
         return out
 
+    def name(self, s: clingo.Symbol) -> Name:
+        """The term of a value or agent symbol (v/ag), which is always a Name."""
+        t = self.term(s)
+        if not isinstance(t, Name):
+            raise ValueError(f"not a value or agent symbol: {s}")
+        return t
+
     def _term(self, s: clingo.Symbol) -> GTerm:
         name, args = s.name, s.arguments
         if name in ("v", "ag"):
