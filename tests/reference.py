@@ -1,4 +1,4 @@
-"""A reference knowledge closure in plain Python: the rules of LANGUAGE.md §6 as a naive
+"""A reference knowledge closure in plain Python: the rules of docs/language.md as a naive
 fixpoint over ground terms. Deliberately simple and slow, and written without the
 engine: it uses only the front end's `Model` and the plain data helpers of
 `tipasp.ground` and `tipasp.terms`. The tests compare the engine's answers with it.
@@ -85,7 +85,7 @@ Choices where the definition is silent (each one a reading, not a discovery):
 - ciphertexts inside an opened plaintext are not opened again (enc(pw, enc(pw, (n,
   n))) is no test).
 
-Honest-but-curious only: the active adversaries of LANGUAGE.md §11 (malicious,
+Honest-but-curious only: the active adversaries of docs/language.md (malicious,
 intruder, protocol sessions) are not modelled; specs that use them are out of scope.
 """
 

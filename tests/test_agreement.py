@@ -66,7 +66,7 @@ def names(xs) -> list[str]:
 # ------------------------------------------------------------- random specs
 
 
-# Catches: any rule of LANGUAGE.md §6 that the engine applies wrongly or misses, for a
+# Catches: any rule of docs/language.md that the engine applies wrongly or misses, for a
 # fixed coalition (tuples, enc/aenc/sign, building, DH, exact linear knowledge, shares,
 # offline guessing, eavesdroppers, broadcasts, `after`), and a "yes" without a proof.
 @SETTINGS

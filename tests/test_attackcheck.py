@@ -1,4 +1,4 @@
-"""The independent checker of attacks (LANGUAGE.md §11): `proofcheck.check_attack`.
+"""The independent checker of attacks (docs/language.md): `proofcheck.check_attack`.
 
 Lowe's attack on Needham-Schroeder, written as a narration, is accepted; broken
 variants (roles out of order, wrong sends, deliveries an honest receiver refuses or

@@ -1,4 +1,4 @@
-"""Malicious agents and the network intruder (LANGUAGE.md §11): attacks found by the
+"""Malicious agents and the network intruder (docs/language.md): attacks found by the
 bounded search, replayed by the independent checker, verdicts pinned on the
 examples."""
 

@@ -1,4 +1,4 @@
-"""The offline-guessing tests of LANGUAGE.md §6, as the independent checker decides
+"""The offline-guessing tests of docs/language.md, as the independent checker decides
 them (proofcheck.GuessTest): each case says what a knower of the listed terms can
 or cannot test about a guess of `w`. The engine's rules (rules/guessing.lp) and
 the reference closure (tests/reference.py) implement the same definition; these

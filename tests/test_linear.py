@@ -2,7 +2,7 @@
 
 The oracles are the linear facts of DESIGN.md "Oracles to test against": secure
 aggregation with pairwise masks (Bonawitz et al. 2017), the ring of masks of
-LANGUAGE.md section 1, and a published total.  The property test compares
+docs/language.md, and a published total.  The property test compares
 `solve` and `determined_atoms` with a deliberately naive dense Gaussian elimination
 over fractions, written here independently of the module under test.
 """
@@ -171,7 +171,7 @@ def test_bonawitz_dropout_with_revealed_masks():
 
 
 def ring(n: int, total: bool = False):
-    """LANGUAGE.md section 1: u[i] sends x[i] + m[i] - m[i-1]; m[i] held by u[i], u[i+1]."""
+    """docs/language.md: u[i] sends x[i] + m[i] - m[i-1]; m[i] held by u[i], u[i+1]."""
     def mk(i):
         return ("m", (i - 1) % n + 1)
 
@@ -200,7 +200,7 @@ def test_ring_server_with_both_neighbours_learns_x1():
     comb = solve(rows, known, ssum(1))
     assert comb is not None
     check_combination(comb, rows, known, ssum(1))
-    # the proof step of LANGUAGE.md section 9: x[1] = (1) - (2) + (3)
+    # the proof step of docs/proofs.md: x[1] = (1) - (2) + (3)
     assert comb.rows == ((0, Fraction(1)),)
     assert dict(comb.known) == {("m", 1): -1, ("m", 5): 1}
     assert determined_atoms(rows, known, [x(i) for i in range(1, 6)]) == {x(1), x(2), x(5)}

@@ -83,7 +83,7 @@ def make_model(**kw: Any) -> Model:
 
 
 def secure_sum(n: int = 5) -> Model:
-    """LANGUAGE.md section 1: masks shared with the next user, ring-masked inputs."""
+    """docs/language.md: masks shared with the next user, ring-masked inputs."""
     nxt = IBin("+", IBin("%", VI, IConst(n)), IConst(1))            # i % N + 1
     prev = IBin("+", IBin("%", IBin("+", VI, IConst(n - 2)), IConst(n)), IConst(1))
     return make_model(

@@ -1,4 +1,4 @@
-"""Protocol blocks and sessions (LANGUAGE.md §11): parsed, expanded into the ordinary
+"""Protocol blocks and sessions (docs/language.md): parsed, expanded into the ordinary
 model (values `S.v`, messages with their sessions and roles), checked with errors at
 their exact places, formatted, printed back, and run end to end on NSPK and NSL."""
 

@@ -1,6 +1,6 @@
 """Questions → results: run every query and assertion of a model through the engine.
 
-Results are plain dicts in the JSON form of LANGUAGE.md §10 (keys may be added,
+Results are plain dicts in the JSON form of docs/cli.md (keys may be added,
 never removed). Each proof object travels beside its JSON form, in the same dict
 (the result of a `learns`, a learner of a `who learns`, an assertion's
 counterexample) under `_proof`; keys starting with `_` are stripped before JSON
@@ -216,7 +216,7 @@ class Answerer:
 
     @property
     def active(self) -> bool:
-        """Whether the spec has malicious agents or an intruder (LANGUAGE.md §11)."""
+        """Whether the spec has malicious agents or an intruder (docs/language.md)."""
         return bool(self.model.malicious or self.model.intruders)
 
     @property

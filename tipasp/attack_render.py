@@ -1,4 +1,4 @@
-"""Attacks → text, Markdown and DOT (LANGUAGE.md §11): the renderings of an attack
+"""Attacks → text, Markdown and DOT (docs/language.md): the renderings of an attack
 found by the bounded search (attack_search.py); the JSON form is
 `attack_search.attack_json`.
 
@@ -24,7 +24,7 @@ def _where(e: Event) -> str:
 
 
 def attack_text(a: Attack) -> str:
-    """The attack as text (LANGUAGE.md §11): one line per event, with the adversary's
+    """The attack as text (docs/language.md): one line per event, with the adversary's
     derivation of each delivered term that it did not simply observe, then the proof
     of the target from what it holds at the end."""
     from . import render

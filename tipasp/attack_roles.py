@@ -1,5 +1,5 @@
 """Model → roles: each honest agent's part of the narration, as an Alice-and-Bob
-compiler derives it (LANGUAGE.md §11, "What an honest receiver accepts").
+compiler derives it (docs/language.md, "What an honest receiver accepts").
 
 Part of the attack stage (attack_search.py answers questions with it). A role is
 the sequence of the agent's sends and receives in narration order. At a receive,

@@ -1,4 +1,4 @@
-"""Roles → attacks: the bounded attack search of LANGUAGE.md §11 (rules/attack.lp).
+"""Roles → attacks: the bounded attack search of docs/language.md (rules/attack.lp).
 
 The honest roles (attack_roles.py) become ground facts: for every step, the
 messages it sends or accepts under each assignment of its variables (typed: an
@@ -517,7 +517,7 @@ def _cap(choices: list[list[GTerm]], what: str) -> None:
 
 
 def attack_json(a: Attack) -> dict[str, Any]:
-    """The `attack` object of LANGUAGE.md §11: the adversary, the events, and the
+    """The `attack` object of docs/language.md: the adversary, the events, and the
     proof of the target from what the adversary holds at the end.
 
     Each event: `index` (1..n), `kind` ("send" or "deliver"), `session` (null for a

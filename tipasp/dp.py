@@ -1,6 +1,6 @@
 """Privacy loss of a secret from a coalition's noisy linear view (differential privacy).
 
-LANGUAGE.md section 8: the coalition knows every other secret (the worst case); what
+docs/engine.md: the coalition knows every other secret (the worst case); what
 it does not know -- masks and noise -- is random.  Its view of the target ``x`` is a
 set of linear observations ``rows``.  :func:`leakage` classifies it:
 

@@ -3,7 +3,7 @@
 A coalition that received the values of some linear combinations of atoms (masked
 sums ``x1 + m1 - m5``, shares, published totals), and that knows the values of some
 atoms outright, knows exactly the combinations in the span of those rows and unit
-vectors (LANGUAGE.md section 6: "a value is learned exactly when it is determined").
+vectors (docs/language.md: "a value is learned exactly when it is determined").
 This module answers, in exact rational arithmetic (never floating-point rank):
 
 * :func:`solve` -- is a target combination determined, and if so by which rows and

@@ -274,7 +274,7 @@ class Message:
     gen: Generator | None
     pos: Pos = field(default=NOPOS, compare=False)
     text: str = field(default="", compare=False)  # the statement as written
-    # LANGUAGE.md §11: a message of a protocol block run by a session (`session S =
+    # docs/language.md: a message of a protocol block run by a session (`session S =
     # P(a, b)`): the session (its name and index expressions over `gen`) and the
     # roles of the sender and the receiver. None: the narration's own message.
     session: tuple[str, tuple[IExpr, ...]] | None = None
@@ -382,7 +382,7 @@ class Model:
     questions: tuple[Query | Assertion, ...]
     names: dict[str, NameInfo]
     labels: dict[str, int]  # step label -> step number
-    # LANGUAGE.md §11: agents that deviate (`malicious a`) and network intruders
+    # docs/language.md: agents that deviate (`malicious a`) and network intruders
     # (`intruder e`); together they are one adversary. Empty: everyone is honest.
     malicious: tuple[AgentRef, ...] = ()
     intruders: tuple[AgentRef, ...] = ()

@@ -47,7 +47,7 @@ from .model import Pos
 
 # ------------------------------------------------------------------------- vocabulary
 
-#: Reserved words: never a name (LANGUAGE.md section 2).
+#: Reserved words: never a name (docs/language.md).
 KEYWORDS: frozenset[str] = frozenset(
     "const agent public secret random key keypair noise shares function collude corrupt "
     "eavesdropper query assert not who learns leakage to after for in if sum of with step "
@@ -143,7 +143,7 @@ class _Close(NamedTuple):
     """The end of a statement in the scanner's token stream (`type` is always "$CLOSE"):
     whether scanning found a problem in the statement, and its first and last lines.
 
-    For protocol blocks (LANGUAGE.md §11): `depth` is the number of blocks open when
+    For protocol blocks (docs/language.md): `depth` is the number of blocks open when
     the statement began (its body statements have depth 1), `opens` marks a block's
     head `protocol NAME(...) {`, `closes` the `}` that ends a block."""
 

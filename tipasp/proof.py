@@ -1,6 +1,6 @@
 """Proofs of "coalition learns target": numbered steps, each a rule applied to earlier steps.
 
-A proof is the evidence behind every "learns" answer (LANGUAGE.md sections 6, 9, 10).
+A proof is the evidence behind every "learns" answer (docs/proofs.md).
 Its steps are either leaves -- `holds` (initial knowledge, with the declaration's
 line), `receives` and `sees` (a message received or eavesdropped, with its step and
 line) -- or inferences from earlier steps (`split`, `decrypt`, `adecrypt`, `unsign`,
@@ -75,7 +75,7 @@ class Step:
         return self.rule in LEAF_RULES
 
     def to_json(self) -> dict[str, Any]:
-        """This step in the JSON form of LANGUAGE.md section 10 (absent fields omitted)."""
+        """This step in the JSON form of docs/cli.md (absent fields omitted)."""
         d: dict[str, Any] = {"id": self.id, "term": show(self.term), "rule": self.rule}
         if self.by is not None:
             d["by"] = self.by
@@ -115,7 +115,7 @@ class Proof:
         return {s.id: s for s in self.steps}
 
     def to_json(self) -> dict[str, Any]:
-        """`{"steps": [...]}` exactly as in LANGUAGE.md section 10."""
+        """`{"steps": [...]}` exactly as in docs/cli.md."""
         return {"steps": [s.to_json() for s in self.steps]}
 
 

@@ -1,4 +1,4 @@
-"""An independent checker for proofs in the JSON form of LANGUAGE.md section 10.
+"""An independent checker for proofs in the JSON form of docs/cli.md.
 
 The checker validates what the solver prints and therefore shares no code with
 it: it has its own parser for printed terms, its own term representation with its
@@ -9,7 +9,7 @@ uses only the model's data classes and `ground`'s index arithmetic.
 `check(proof_json, model, coalition, target)` returns a list of problems, each
 naming the step it concerns; an empty list means the proof is valid.
 `check_attack(attack, model, target)` does the same for an attack by malicious
-agents and intruders (LANGUAGE.md §11): it replays the honest roles itself.
+agents and intruders (docs/language.md): it replays the honest roles itself.
 
 Internal terms are nested tuples, normalised on construction so that semantic
 equality is `==`:
@@ -175,7 +175,7 @@ class _Parser:
     prim := ID ['[' ['-']INT {',' ['-']INT} ']'] ['.' ID] | ID '(' expr {',' expr} ')'
           | '(' expr {',' expr} ')'                   NUM := INT ['/' INT]
 
-    `s2.nb` and `s[3].na` are values of sessions (LANGUAGE.md §11): the names
+    `s2.nb` and `s[3].na` are values of sessions (docs/language.md): the names
     ("s2.nb", ()) and ("s.na", (3,)), the index belonging to the session.
     """
 
@@ -841,7 +841,7 @@ class _Checker:
 
 
 class GuessTest:
-    """Whether a knower of `known` can test a guess of `w` offline (LANGUAGE.md §6).
+    """Whether a knower of `known` can test a guess of `w` offline (docs/language.md).
 
     1. rebuild: a known term (not `w`) containing `w` is rebuilt from the guess:
        every part containing `w` rebuilt, every other part composed from `known`;
@@ -1160,7 +1160,7 @@ def ck_leaf(
 
 # ------------------------------------------------------------------ attacks (§11)
 #
-# An attack is a run of a narration against an active adversary (LANGUAGE.md §11):
+# An attack is a run of a narration against an active adversary (docs/language.md):
 # honest agents follow their roles, the adversary (the malicious agents and the
 # intruders, pooling their knowledge) delivers terms it can build. The checker
 # replays the run: it rebuilds every honest agent's role from the model, keeps what
@@ -1479,7 +1479,7 @@ class _Honest:
 
 def check_attack(attack: Mapping, model: Model, target: str, *, guess_bits: int = 40
                  ) -> list[str]:
-    """Problems with an attack (LANGUAGE.md §11) on a narration without protocol blocks;
+    """Problems with an attack (docs/language.md) on a narration without protocol blocks;
     an empty list means the attack is valid.
 
     `attack` is `{"adversary": [...], "events": [...], "proof": {"steps": [...]}}`.

@@ -1,6 +1,6 @@
 """Renderings of a `Proof` for people (text, Markdown), programs (JSON) and graphs (DOT).
 
-The text form follows LANGUAGE.md section 9: a header `{server, u[2], u[5]} learns
+The text form follows docs/proofs.md: a header `{server, u[2], u[5]} learns
 x[1]`, then one numbered line per step with the fact in the middle column and its
 justification (`step 1, line 10`, `line 8`, `linear elimination`) in an aligned
 right column. References to earlier steps are written `(n)`.
@@ -148,7 +148,7 @@ def header(proof: Proof) -> str:
 
 
 def text(proof: Proof, indent: str = "  ") -> str:
-    """The proof as aligned, numbered lines (LANGUAGE.md section 9), ending in a newline.
+    """The proof as aligned, numbered lines (docs/proofs.md), ending in a newline.
 
     Leaves are `N. AGENT holds|receives|sees  TERM   SOURCE`, with agent-and-verb and
     term in their own columns; inferences are `N. TERM = HOW   RULE`. The source/rule

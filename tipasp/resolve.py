@@ -123,7 +123,7 @@ class _Check:
 
 @dataclass
 class _Block:
-    """A protocol block being resolved (LANGUAGE.md §11): its role parameters, its fresh
+    """A protocol block being resolved (docs/language.md): its role parameters, its fresh
     values (with the role that creates each; None if that role was wrong), and the
     roles whose pk/sk it uses (with the first use)."""
 
@@ -278,7 +278,7 @@ class _Resolver:
         # value names with a declaration that did not resolve: their extent is unknown
         self.failed_values: set[str] = set(unparsed)
         self.budget = EVAL_BUDGET
-        # LANGUAGE.md §11: protocol blocks and sessions (first declaration of each name)
+        # docs/language.md: protocol blocks and sessions (first declaration of each name)
         self.protocol_stmts: dict[str, S.ProtocolStmt] = {}
         self.session_stmts: dict[str, S.SessionStmt] = {}
         self.templates: dict[str, _Template] = {}  # the protocols that resolved

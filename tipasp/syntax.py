@@ -123,7 +123,7 @@ class SumExpr:
 
 @dataclass(frozen=True)
 class SessionValue:
-    """`S.v` or `s[3].v` (LANGUAGE.md §11): the fresh value `v` of session `S`."""
+    """`S.v` or `s[3].v` (docs/language.md): the fresh value `v` of session `S`."""
 
     session: Ref
     value: str
@@ -134,7 +134,7 @@ class SessionValue:
 
 @dataclass(frozen=True)
 class Unchecked:
-    """`?e`: a part of a message that its receiver accepts unchecked (LANGUAGE.md §11)."""
+    """`?e`: a part of a message that its receiver accepts unchecked (docs/language.md)."""
 
     inner: Expr
     pos: Pos = NOPOS
@@ -335,7 +335,7 @@ class EavesStmt:
 
 @dataclass(frozen=True)
 class AdversaryStmt:
-    """`malicious a, b` or `intruder eve` (LANGUAGE.md §11)."""
+    """`malicious a, b` or `intruder eve` (docs/language.md)."""
 
     kind: Literal["malicious", "intruder"]
     agents: tuple[Ref, ...]
