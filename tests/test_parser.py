@@ -236,3 +236,17 @@ def test_hundred_thousand_lines_parse_in_a_few_seconds():
     elapsed = time.perf_counter() - start
     assert len(spec.statements) == 3 * k + 1
     assert elapsed < 10.0, elapsed  # about 3 s on a 2020s laptop core
+
+
+def test_an_unsupported_lark_fails_with_a_clear_message() -> None:
+    """The one access to lark's private parser objects says what to install."""
+    import pytest
+
+    from tipasp.errors import InternalError
+    from tipasp.parser import _lalr_internals
+
+    class NotLark:
+        parser = None
+
+    with pytest.raises(InternalError, match="install lark>=1.1,<2"):
+        _lalr_internals(NotLark())  # type: ignore[arg-type]

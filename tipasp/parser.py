@@ -803,9 +803,7 @@ class _Table:
             maybe_placeholders=False,
             transformer=self.builder,
         )
-        lalr = parser.parser.parser.parser  # ParsingFrontend -> LALR_Parser -> _Parser
-        table = lalr.parse_table
-        callbacks = lalr.callbacks
+        table, callbacks = _lalr_internals(parser)
         self.start: int = table.start_states["start"]
         self.end: int = table.end_states["start"]
         self.actions: dict[int, dict[str, tuple[Any, ...]]] = {}
@@ -965,6 +963,22 @@ class _Stuck(Exception):
 
 _lock = threading.Lock()
 _table: _Table | None = None
+
+
+def _lalr_internals(parser: lark.Lark) -> tuple[Any, Any]:
+    """The LALR parse table and the reduction callbacks inside a lark parser: the one
+    place that reads lark's private parser objects (pinned to lark 1.x in
+    pyproject.toml). Another lark fails here with a clear message, not deep inside
+    a parse."""
+    try:
+        lalr = parser.parser.parser.parser  # ParsingFrontend -> LALR_Parser -> _Parser
+        return lalr.parse_table, lalr.callbacks
+    except AttributeError as err:
+        from .errors import InternalError
+
+        raise InternalError(
+            f"internal error: this version of lark ({lark.__version__}) does not expose "
+            "the LALR parse table tipasp drives; install lark>=1.1,<2") from err
 
 
 def _get_table() -> _Table:
