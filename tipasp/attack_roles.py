@@ -26,7 +26,7 @@ from typing import Literal
 
 from . import ground
 from .model import Model
-from .terms import App, GTerm, Lin, Name, Tup, lin, show, subterms
+from .terms import App, GTerm, Lin, Name, Tup, flatten_exp, lin, show, subterms
 
 
 @dataclass(frozen=True)
@@ -91,19 +91,20 @@ def adversary(model: Model) -> tuple[Name, ...]:
     return tuple(sorted({ground.agent(a, {}) for a in (*model.malicious, *model.intruders)}))
 
 
-def public_terms(model: Model) -> set[GTerm]:
-    """What every agent knows: public values, agent names, public keys."""
-    out: set[GTerm] = set()
+def public_terms(model: Model) -> dict[GTerm, int]:
+    """What every agent knows (agent names, public values, public keys), each with the
+    line that declares it."""
+    out: dict[GTerm, int] = {}
     for a in model.agents:
         for idx in _dims(a.dims):
-            out.add(Name(a.name, idx))
+            out.setdefault(Name(a.name, idx), a.pos.line)
     for d in model.values:
         if d.kind == "public":
             for b in ground.bindings(d.gen):
-                out.add(Name(d.name, tuple(ground.eval_index(i, b) for i in d.index)))
+                out[Name(d.name, tuple(ground.eval_index(i, b) for i in d.index))] = d.pos.line
     for kp in model.keypairs:
         for b in ground.bindings(kp.gen):
-            out.add(App("pk", (ground.agent(kp.agent, b),)))
+            out[App("pk", (ground.agent(kp.agent, b),))] = kp.pos.line
     return out
 
 
@@ -251,17 +252,17 @@ class _RoleBuilder:
         accepted exp(g, a) computes the key from what it received, whichever order
         the narration writes: the largest accepted exp(g, ...) inside t up to the
         order of exponents, with the remaining exponents applied to it."""
-        base, exps = _flatten_exp(t)
+        base, exps = flatten_exp(t)
         best: tuple[int, GTerm] | None = None
         for v in self.vars:
             if isinstance(v, App) and v.fn == "exp":
-                vb, ve = _flatten_exp(v)
+                vb, ve = flatten_exp(v)
                 if vb == base and not Counter(ve) - Counter(exps) and (
                         best is None or len(ve) > best[0]):
                     best = (len(ve), v)
         if best is None:
             return None
-        rest = list((Counter(exps) - Counter(_flatten_exp(best[1])[1])).elements())
+        rest = list((Counter(exps) - Counter(flatten_exp(best[1])[1])).elements())
         out: object = self.vars[best[1]]
         for e in sorted(rest, key=show):
             out = App("exp", (out, self.send_pattern(e)))  # type: ignore[arg-type]
@@ -282,7 +283,7 @@ def roles(model: Model) -> Roles:
     """The honest roles of the narration (one per honest agent) and of the sessions
     (one per session and role played by an honest agent), and the adversary."""
     adv = adversary(model)
-    pub = public_terms(model)
+    pub = set(public_terms(model))
     agents = frozenset(Name(a.name, b) for a in model.agents for b in _dims(a.dims))
     builders: dict[tuple[Name | None, str | None, Name], _RoleBuilder] = {}
 
@@ -316,15 +317,6 @@ def roles(model: Model) -> Roles:
                    for (session, role, agent), bl in builders.items() if bl.steps)
     intruders = tuple(sorted({ground.agent(a, {}) for a in model.intruders}))
     return Roles(honest, adv, intruders, agents)
-
-
-def _flatten_exp(t: GTerm) -> tuple[GTerm, list[GTerm]]:
-    """exp(exp(g, a), b) as its base g and its exponents [b, a]."""
-    exps = []
-    while isinstance(t, App) and t.fn == "exp":
-        exps.append(t.args[1])
-        t = t.args[0]
-    return t, exps
 
 
 def pattern_vars(p: object) -> list[Var]:

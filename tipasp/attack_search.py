@@ -32,7 +32,7 @@ from .engine import Knowledge, _split, rule_text
 from .errors import ResourceLimit
 from .model import Model, Term
 from .symbols import Decoder, encode
-from .terms import App, GTerm, Lin, Name, Tup, lin, show, subterms
+from .terms import App, GTerm, Lin, Name, Tup, flatten_exp, lin, show, subterms
 
 ATTACK_RULES = ("terms", "knowledge", "synthesis", "algebra", "guessing", "sharing", "attack")
 MAX_ASSIGNMENTS = 20000  # ground messages one role step may accept
@@ -191,7 +191,7 @@ class AttackSearch:
         for a in self.roles.adversary:
             for t, line in initial(self.model, a).items():
                 adv_init.setdefault(t, (a, line))
-        universe = set(expected) | set(adv_init) | set(self.targets) | self.public
+        universe = set(expected) | set(adv_init) | set(self.targets) | set(self.public)
         doms = self._domains(universe)
         forgeable = self._signatures(expected, adv)
         terms: set[GTerm] = set(universe)
@@ -262,9 +262,8 @@ class AttackSearch:
             out.append(F("advinit", [self._sym(t), self._sym(a), N(line)]))
         for t in self.targets:
             out.append(F("target", [self._sym(t)]))
-        pub_lines = self._public_lines()
-        for t in self.public:
-            out.append(F("pubv", [self._sym(t), N(pub_lines.get(t, 0))]))
+        for t, line in self.public.items():
+            out.append(F("pubv", [self._sym(t), N(line)]))
         out.extend(self._shape(terms))
         out.extend(self._lin_facts)
         return out
@@ -311,24 +310,6 @@ class AttackSearch:
             return True
 
         return ok
-
-    def _public_lines(self) -> dict[GTerm, int]:
-        from . import ground
-
-        lines: dict[GTerm, int] = {}
-        for a in self.model.agents:
-            for t in self.public:
-                if isinstance(t, Name) and t.base == a.name:
-                    lines.setdefault(t, a.pos.line)
-        for d in self.model.values:
-            if d.kind == "public":
-                for b in ground.bindings(d.gen):
-                    lines[Name(d.name, tuple(ground.eval_index(i, b) for i in d.index))] = \
-                        d.pos.line
-        for kp in self.model.keypairs:
-            for b in ground.bindings(kp.gen):
-                lines[App("pk", (ground.agent(kp.agent, b),))] = kp.pos.line
-        return lines
 
     def _var_sym(self, v: Var) -> clingo.Symbol:
         return clingo.Function("x", [self._sym(v.expected), clingo.Number(v.n)])
@@ -429,7 +410,7 @@ class AttackSearch:
         for s in ders:
             by_time.setdefault(s.arguments[0].arguments[0].number, []).append(s)
         adv = self.roles.adversary
-        pub = {t: line for t, line in self._public_lines().items() if t in self.public}
+        pub = self.public
 
         def knowledge(t: int) -> Knowledge:
             raw, _ = _split(by_time.get(t, []))
@@ -488,13 +469,9 @@ def canonical(t: GTerm) -> GTerm:
     what it received, and the narration's own way of writing that key, give the
     same term, so that linear masks built from it cancel."""
     if isinstance(t, App) and t.fn == "exp":
-        exps = []
-        base: GTerm = t
-        while isinstance(base, App) and base.fn == "exp":
-            exps.append(canonical(base.args[1]))
-            base = base.args[0]
+        base, exps = flatten_exp(t)
         out = canonical(base)
-        for e in sorted(exps, key=show):
+        for e in sorted((canonical(e) for e in exps), key=show):
             out = App("exp", (out, e))
         return out
     if isinstance(t, App):

@@ -17,7 +17,7 @@ from fractions import Fraction
 from .engine import Derivation, Knowledge
 from .proof import Proof, Step
 from .proofcheck import GuessTest, parse
-from .terms import App, GTerm, Lin, Tup, atoms, show, subterms
+from .terms import App, GTerm, Lin, Tup, atoms, flatten_exp, show, subterms
 
 Shares = Mapping[GTerm, tuple[int, tuple[GTerm, ...]]]  # value -> (threshold, its shares)
 
@@ -99,11 +99,7 @@ def _support(prem: tuple[GTerm, ...], w: GTerm, know: Knowledge, shares: Shares,
         # Diffie-Hellman: exp(exp(g, pin), r) is rebuilt from a known exp(g, r)
         for u in subterms(p):
             if isinstance(u, App) and u.fn == "exp" and w in subterms(u):
-                base: GTerm = u
-                exps: list[GTerm] = []
-                while isinstance(base, App) and base.fn == "exp":
-                    exps.append(base.args[1])
-                    base = base.args[0]
+                base, exps = flatten_exp(u)
                 for e in exps:
                     half = App("exp", (base, e))
                     if w not in subterms(e) and half not in out and know.knows(half) \

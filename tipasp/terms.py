@@ -105,6 +105,16 @@ def atoms(t: GTerm) -> dict[GTerm, int]:
     return {t: 1}
 
 
+def flatten_exp(t: GTerm) -> tuple[GTerm, list[GTerm]]:
+    """A chain of exponentiations as its base and its exponents, outermost first:
+    exp(exp(g, a), b) is (g, [b, a]); a term that is no exp is (t, [])."""
+    exps: list[GTerm] = []
+    while isinstance(t, App) and t.fn == "exp":
+        exps.append(t.args[1])
+        t = t.args[0]
+    return t, exps
+
+
 def subterms(t: GTerm) -> set[GTerm]:
     """Every subterm of `t`, `t` included."""
     out: set[GTerm] = set()
