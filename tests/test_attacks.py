@@ -4,22 +4,15 @@ examples."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import EXAMPLES, check_example, check_text, learners
 
-from tipasp import frontend
+from tipasp import frontend, names
 from tipasp.answer import Options
 from tipasp.attack_roles import Var, roles
 from tipasp.attack_search import AttackSearch
 from tipasp.report import check_spec
 from tipasp.terms import Name
-
-EXAMPLES = Path(__file__).parent.parent / "examples"
-
-
-def results(name: str) -> list[dict]:
-    return check_spec(frontend.load(str(EXAMPLES / name)), Options())
 
 
 def by_line(res: list[dict], line: int) -> dict:
@@ -27,7 +20,7 @@ def by_line(res: list[dict], line: int) -> dict:
 
 
 def test_lowe_attack_on_needham_schroeder_is_found_and_checked() -> None:
-    res = results("nspk_narration.tip")
+    res = check_example("nspk_narration.tip")
     learns = by_line(res, 20)
     assert learns["answer"] is True and learns["bounded"] is True
     events = learns["attack"]["events"]
@@ -40,29 +33,29 @@ def test_lowe_attack_on_needham_schroeder_is_found_and_checked() -> None:
     assert events[1]["from"] == "alice" and events[1]["agent"] == "eve"
     assert learns["attack"]["proof"]["steps"][-1]["term"] == "nb2"
     who = by_line(res, 21)
-    assert [lr["coalition"] for lr in who["learners"]] == [["eve"], ["alice"]]
+    assert learners(who) == [["eve"], ["alice"]]
     assert who["learners"][0]["attack"]["events"] == events
     assert by_line(res, 22)["holds"] is True
 
 
 def test_the_lowe_fix_has_no_attack_within_the_bound() -> None:
-    res = results("nsl_narration.tip")
+    res = check_example("nsl_narration.tip")
     fixed = by_line(res, 21)
     assert fixed["holds"] is True and fixed["bounded"] is True
     who = by_line(res, 22)
-    assert [lr["coalition"] for lr in who["learners"]] == [["alice"]]
+    assert learners(who) == [["alice"]]
     assert who["bounded"] is True
 
 
 def test_unauthenticated_diffie_hellman_has_a_man_in_the_middle() -> None:
-    (res,) = results("dh_mitm.tip")
+    (res,) = check_example("dh_mitm.tip")
     assert res["answer"] is True
     terms = [e["term"] for e in res["attack"]["events"]]
     assert "exp(g, e)" in terms  # eve's half key replaces bob's
 
 
 def test_signed_diffie_hellman_keeps_the_secret() -> None:
-    (res,) = results("dh_signed.tip")
+    (res,) = check_example("dh_signed.tip")
     assert res["holds"] is True and res["bounded"] is True
 
 
@@ -94,7 +87,7 @@ alice -> bob : enc(k, s)
 query bob learns s
 query {bob} learns k
 """
-    res = check_spec(frontend.load_text(text, "insider.tip"), Options())
+    res = check_text(text, "insider.tip")
     assert [r["answer"] for r in res] == [True, True]
 
 
@@ -108,7 +101,7 @@ server -> alice : enc(kas, k)
 alice -> server : enc(k, s)
 assert not mallory learns s
 """
-    (res,) = check_spec(frontend.load_text(text, "honest.tip"), Options())
+    (res,) = check_text(text, "honest.tip")
     assert res["holds"] is True and res["bounded"] is True
 
 
@@ -165,7 +158,7 @@ alice -> bob : enc(k, m)
 bob -> alice : m
 query eve learns x
 """
-    (res,) = check_spec(frontend.load_text(text, "lin.tip"), Options())
+    (res,) = check_text(text, "lin.tip")
     assert res["answer"] is True
     assert res["attack"]["proof"]["steps"][-1]["rule"] == "linear"
 
@@ -175,7 +168,7 @@ def test_secure_aggregation_a_malicious_server_unmasks_a_live_user() -> None:
     names a live user (u2) as dropped (a `?` part u1 accepts unchecked) and learns
     u2's input; an honest server learns only the sum."""
     path = EXAMPLES / "secagg_dropout.tip"
-    res = results("secagg_dropout.tip")
+    res = check_example("secagg_dropout.tip")
     total, single = res
     assert total["answer"] is True and single["answer"] is True
     events = single["attack"]["events"]
@@ -183,7 +176,7 @@ def test_secure_aggregation_a_malicious_server_unmasks_a_live_user() -> None:
              and e["line"] == 34]
     assert [e["term"] for e in named] == ["exp(g, a2)"]  # u2's key, named as dropped
     honest = path.read_text().replace("malicious server\n", "")
-    total, single = check_spec(frontend.load_text(honest, "secagg.tip"), Options())
+    total, single = check_text(honest, "secagg.tip")
     assert total["answer"] is True and single["answer"] is False
 
 
@@ -199,25 +192,25 @@ def test_a_part_marked_unchecked_is_accepted_afresh() -> None:
 
 
 def test_a_name_sent_in_clear_is_relabelled_and_the_fix_holds() -> None:
-    (res,) = results("name_in_clear.tip")
+    (res,) = check_example("name_in_clear.tip")
     assert res["answer"] is True
     relabelled = res["attack"]["events"][1]
     assert relabelled["kind"] == "deliver" and relabelled["term"] == "(eve, enc(k, s1.na))"
     assert res["attack"]["events"][2]["term"] == "aenc(pk(eve), (s1.na, s1.s))"
-    (fixed,) = results("name_in_clear_fixed.tip")
+    (fixed,) = check_example("name_in_clear_fixed.tip")
     assert fixed["holds"] is True and fixed["bounded"] is True
 
 
 def test_protocol_blocks_give_lowes_attack_as_in_the_contract() -> None:
-    res = results("nspk.tip")
+    res = check_example("nspk.tip")
     who, nobody = res
-    assert [lr["coalition"] for lr in who["learners"]] == [["eve"], ["alice"]]
+    assert learners(who) == [["eve"], ["alice"]]
     events = who["learners"][0]["attack"]["events"]
     assert [(e["kind"], e["session"], e["role"]) for e in events] == [
         ("send", "s1", "A"), ("deliver", "s2", "B"), ("send", "s2", "B"),
         ("deliver", "s1", "A"), ("send", "s1", "A")]
     assert nobody["holds"] is False and nobody["counterexample"]["attack"]["events"] == events
-    (_, nsl) = results("nsl.tip")
+    (_, nsl) = check_example("nsl.tip")
     assert nsl["holds"] is True
 
 
@@ -236,7 +229,7 @@ query eve learns r
     def candidates(text: str) -> int:
         s = AttackSearch(frontend.load_text(text, "sig.tip"), [Name("r")])
         facts = s._facts()
-        return sum(1 for f in facts if f.name == "rcv" and "sign" in str(f.arguments[3]))
+        return sum(1 for f in facts if f.name == names.CAN_ACCEPT and "sign" in str(f.arguments[3]))
 
     assert candidates(base.format(oracle="")) == 1  # only alice's own signature of r
     oracle = "eve -> alice : n\nalice -> eve : sign(sk(alice), n)\n"

@@ -12,31 +12,19 @@ import resource
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from conftest import CLI_CWD, EXAMPLES, run_cli
 
 import tipasp.report
 from tipasp import cli, errors
 from tipasp.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-# Subprocesses run outside the repository, so that `python -m tipasp.cli` imports the
-# installed package (in the repository the source folder tipasp/ shadows it, and
-# lacks tipasp.grammar and tipasp.rules, which setup maps from grammar/ and rules/).
-CWD = Path(tempfile.mkdtemp(prefix="tipasp-cli-"))
 SUM = str(EXAMPLES / "secure_sum.tip")
 BUG_LINE = ("This is a bug in tipasp; please report it with the spec. "
             "Set TIPASP_DEBUG=1 for the traceback.")
-
-
-def run_cli(*args: str, **kw) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tipasp.cli", *args], capture_output=True,
-                          text=True, timeout=120, cwd=CWD, **kw)
 
 
 def address_space(limit: int):
@@ -151,7 +139,7 @@ def test_ctrl_c_during_grounding_ends_the_run_at_once() -> None:
     p = subprocess.Popen(
         [sys.executable, "-m", "tipasp.cli", "check", SUM, "--set", "N=100000",
          "--progress", "on"],
-        cwd=CWD, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=CLI_CWD, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # the progress line appears after 2 s; grounding takes tens of seconds more
         line = p.stderr.readline()
@@ -186,7 +174,7 @@ sys.exit(main(["check", sys.argv[1]]))
 
 
 def test_ctrl_c_during_imports_prints_no_traceback() -> None:
-    p = subprocess.Popen([sys.executable, "-c", SLOW_IMPORT, SUM], cwd=CWD,
+    p = subprocess.Popen([sys.executable, "-c", SLOW_IMPORT, SUM], cwd=CLI_CWD,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert p.stderr.readline() == "importing\n"
@@ -215,7 +203,7 @@ def test_main_puts_the_interrupt_handling_back(capsys) -> None:
 
 @pytest.mark.parametrize("command", [["check", SUM], ["fmt", SUM]])
 def test_a_closed_output_pipe_ends_quietly_with_141(command) -> None:
-    p = subprocess.Popen([sys.executable, "-m", "tipasp.cli", *command], cwd=CWD,
+    p = subprocess.Popen([sys.executable, "-m", "tipasp.cli", *command], cwd=CLI_CWD,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     p.stdout.close()  # as `| head -1` does once it has its line
     err = p.stderr.read()
@@ -228,7 +216,7 @@ def test_a_closed_output_pipe_ends_quietly_with_141(command) -> None:
 def test_a_full_disk_is_an_output_error_not_a_bug(command) -> None:
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-m", "tipasp.cli", *command], stdout=full,
-                              stderr=subprocess.PIPE, text=True, timeout=120, cwd=CWD)
+                              stderr=subprocess.PIPE, text=True, timeout=120, cwd=CLI_CWD)
     assert proc.returncode == 3
     assert proc.stderr == "tipasp: cannot write the output: No space left on device\n"
 

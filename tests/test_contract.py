@@ -66,7 +66,7 @@ def _der_rules() -> set[str]:
 
 
 def _necessity_ways() -> set[str]:
-    """The way names of necessity.lp (second argument of wy/4)."""
+    """The way names of necessity.lp (second argument of way_premise/4)."""
     out: set[str] = set()
     for name, st in rule_statements():
         if name != "necessity.lp" or st.ast_type != ast.ASTType.Rule:
@@ -75,7 +75,7 @@ def _necessity_ways() -> set[str]:
         if head.ast_type == ast.ASTType.Literal and \
                 head.atom.ast_type == ast.ASTType.SymbolicAtom:
             f = head.atom.symbol
-            if f.ast_type == ast.ASTType.Function and f.name == "wy":
+            if f.ast_type == ast.ASTType.Function and f.name == "way_premise":
                 out.add(str(f.arguments[1]).split("(")[0])
     return out
 

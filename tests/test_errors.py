@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import spec_errors
 
 from tipasp.errors import SpecError
 from tipasp.frontend import MAX_DIAGNOSTICS, load, load_text, parse_overrides
@@ -13,14 +14,8 @@ from tipasp.frontend import MAX_DIAGNOSTICS, load, load_text, parse_overrides
 AGENTS = "agent a, b\nagent u[1..3]\n"  # lines 1-2
 
 
-def errors(src: str, **overrides: int) -> list[tuple[int, int, str]]:
-    with pytest.raises(SpecError) as info:
-        load_text(src, "t.tip", overrides or None)
-    return [(d.pos.line, d.pos.col, d.message) for d in info.value.diagnostics]
-
-
 def one(src: str, **overrides: int) -> tuple[int, int, str]:
-    found = errors(src, **overrides)
+    found = spec_errors(src, **overrides)
     assert len(found) == 1, found
     return found[0]
 
@@ -46,7 +41,7 @@ def test_render_has_file_line_col_source_and_caret():
 
 def test_several_errors_reported_at_once_in_source_order():
     src = AGENTS + "a -> b : x\nsecret s @ a range 9..0\nquery a lerns s\nb -> a : y\n"
-    assert errors(src) == [
+    assert spec_errors(src) == [
         (3, 10, "undeclared name 'x'"),
         (4, 20, "empty range 9..0: the lower bound is above the upper"),
         (5, 9, "expected 'learns', found 'lerns'"),
@@ -56,7 +51,7 @@ def test_several_errors_reported_at_once_in_source_order():
 
 def test_a_broken_declaration_does_not_cascade():
     # `secret x` fails to parse; its later uses must not be reported as undeclared.
-    assert errors(AGENTS + "secret x @ a range 0..\na -> b : x\n") == [
+    assert spec_errors(AGENTS + "secret x @ a range 0..\na -> b : x\n") == [
         (3, 23, "expected an integer expression, found the end of the statement")
     ]
 
@@ -485,7 +480,7 @@ def test_unbalanced_brackets():
 
 def test_unclosed_bracket_does_not_swallow_the_next_statements():
     src = "agent a, b\na -> b : (a,\nagent c\nc -> a : zz\n"
-    assert errors(src) == [
+    assert spec_errors(src) == [
         (2, 10, "'(' was never closed"),
         (4, 10, "undeclared name 'zz'"),
     ]

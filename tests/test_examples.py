@@ -6,19 +6,13 @@ Each example is checked end to end (parse, engine, proofs, proof checker) throug
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
+
+from conftest import EXAMPLES, check_example, check_file, learners
 
 from tipasp import frontend
 from tipasp.answer import Options
 from tipasp.report import check_spec
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def results(name: str, **overrides: int) -> list[dict[str, Any]]:
-    model = frontend.load(str(EXAMPLES / name), overrides or None)
-    return check_spec(model, Options())
 
 
 def by_line(res: list[dict[str, Any]], text: str, name: str) -> dict[str, Any]:
@@ -31,16 +25,12 @@ def by_line(res: list[dict[str, Any]], text: str, name: str) -> dict[str, Any]:
     return hit
 
 
-def learners(r: dict[str, Any]) -> list[list[str]]:
-    return [lr["coalition"] for lr in r["learners"]]
-
-
 def assertions(res: list[dict[str, Any]]) -> dict[str, bool]:
     return {r["text"]: r["holds"] for r in res if r["kind"] == "assert"}
 
 
 def test_secure_sum_only_server_with_both_neighbours_learns_x1() -> None:
-    res = results("secure_sum.tip")
+    res = check_example("secure_sum.tip")
     who = by_line(res, "query who learns x[1]", "secure_sum.tip")
     assert who["holders"] == [["u[1]"]]
     assert learners(who) == [["server", "u[2]", "u[5]"]]
@@ -53,7 +43,7 @@ def test_secure_sum_only_server_with_both_neighbours_learns_x1() -> None:
 
 
 def test_needham_schroeder_nonces_stay_secret_from_a_passive_eavesdropper() -> None:
-    res = results("needham_schroeder.tip")
+    res = check_example("needham_schroeder.tip")
     na = by_line(res, "query who learns na", "needham_schroeder.tip")
     nb = by_line(res, "query who learns nb", "needham_schroeder.tip")
     assert na["holders"] == [["alice"]] and learners(na) == [["bob"]]
@@ -62,7 +52,7 @@ def test_needham_schroeder_nonces_stay_secret_from_a_passive_eavesdropper() -> N
 
 
 def test_diffie_hellman_key_is_shared_but_hidden_from_eve() -> None:
-    res = results("diffie_hellman.tip")
+    res = check_example("diffie_hellman.tip")
     assert all(assertions(res).values()), assertions(res)
     who = by_line(res, "query who learns msg", "diffie_hellman.tip")
     assert learners(who) == [["bob"]]
@@ -71,7 +61,7 @@ def test_diffie_hellman_key_is_shared_but_hidden_from_eve() -> None:
 
 
 def test_hashed_pin_is_guessed_but_salted_pin_is_not() -> None:
-    res = results("pin.tip")
+    res = check_example("pin.tip")
     pin = by_line(res, "query eve learns pin", "pin.tip")
     assert pin["answer"] is True
     assert pin["proof"]["steps"][-1]["rule"] == "guess"
@@ -81,14 +71,13 @@ def test_hashed_pin_is_guessed_but_salted_pin_is_not() -> None:
 
 
 def test_guess_bits_bound_disables_guessing_of_larger_ranges() -> None:
-    model = frontend.load(str(EXAMPLES / "pin.tip"))
-    res = check_spec(model, Options(guess_bits=10))  # 10,000 values > 2^10
+    res = check_example("pin.tip", Options(guess_bits=10))  # 10,000 values > 2^10
     pin = by_line(res, "query eve learns pin", "pin.tip")
     assert pin["answer"] is False
 
 
 def test_key_chain_is_opened_only_by_the_whole_coalition() -> None:
-    res = results("key_chain.tip")
+    res = check_example("key_chain.tip")
     who = by_line(res, "query who learns doc", "key_chain.tip")
     assert learners(who) == [["clerk", "courier", "vault"]]
     pair = by_line(res, "query {courier, vault} learns doc", "key_chain.tip")
@@ -97,14 +86,14 @@ def test_key_chain_is_opened_only_by_the_whole_coalition() -> None:
 
 
 def test_hospital_reidentification_needs_research_and_linkage() -> None:
-    res = results("hospital.tip")
+    res = check_example("hospital.tip")
     who = by_line(res, "query who learns record(ident[1], diag[1])", "hospital.tip")
     assert learners(who) == [["hospital"], ["linkage", "research"]]
     assert all(assertions(res).values()), assertions(res)
 
 
 def test_shamir_three_of_five_learned_by_exactly_the_ten_triples() -> None:
-    res = results("shamir.tip")
+    res = check_example("shamir.tip")
     who = by_line(res, "query who learns v", "shamir.tip")
     got = learners(who)
     assert len(got) == 10 and all(len(c) == 3 for c in got)
@@ -116,14 +105,14 @@ def test_shamir_three_of_five_learned_by_exactly_the_ten_triples() -> None:
 
 
 def test_shamir_with_two_corrupt_holders_nobody_learns() -> None:
-    res = results("shamir_two.tip")
+    res = check_example("shamir_two.tip")
     who = by_line(res, "query who learns v", "shamir_two.tip")
     assert learners(who) == []
     assert assertions(res) == {"nobody learns v": True}
 
 
 def test_key_server_corrupt_server_plus_one_user_reads_other_users_data() -> None:
-    res = results("key_server.tip")
+    res = check_example("key_server.tip")
     sess = by_line(res, "query who learns sess[1]", "key_server.tip")
     assert sess["holders"] == [["server"]]
     assert learners(sess) == [["u[1]"], ["u[2]"]]
@@ -133,7 +122,7 @@ def test_key_server_corrupt_server_plus_one_user_reads_other_users_data() -> Non
 
 
 def test_split_query_needs_both_servers() -> None:
-    res = results("split_query.tip")
+    res = check_example("split_query.tip")
     who = by_line(res, "query who learns q", "split_query.tip")
     assert learners(who) == [["s1", "s2"]]
     assert all(assertions(res).values()), assertions(res)
@@ -141,7 +130,7 @@ def test_split_query_needs_both_servers() -> None:
 
 def test_secure_sum_with_seven_users_the_colluders_no_longer_hold_both_masks() -> None:
     # with N = 7, u[1]'s masks are m[1] (u[1], u[2]) and m[7] (u[7], u[1]): u[5] is no help
-    res = results("secure_sum.tip", N=7)
+    res = check_example("secure_sum.tip", N=7)
     who = by_line(res, "query who learns x[1]", "secure_sum.tip")
     assert learners(who) == []
 
@@ -175,7 +164,7 @@ def test_every_proof_of_every_example_passes_the_independent_checker() -> None:
 
 
 def test_published_total_any_two_users_learn_the_third() -> None:
-    res = results("published_total.tip")
+    res = check_example("published_total.tip")
     who = by_line(res, "query who learns x[3]", "published_total.tip")
     assert who["holders"] == [["u[3]"]]
     assert learners(who) == [["tally"], ["u[1]", "u[2]"]]
@@ -189,13 +178,11 @@ def test_published_total_any_two_users_learn_the_third() -> None:
 def test_who_learns_finds_learners_that_need_a_longer_elimination(tmp_path) -> None:
     # peeling over base knowledge cannot see it (m is only derived), the exact
     # linear completion of the search does: x1 = (x1 + m) - (m + x2) + x2
-    spec = tmp_path / "elim.tip"
-    spec.write_text(
+    (who,) = check_file(tmp_path, (
         "agent server, a, b\nsecret x1 @ a\nsecret x2 @ b\nrandom m @ a, b\n"
         "a -> server : x1 + m\nb -> server : m + x2\nb -> server : x2\n"
         "query who learns x1\n"
-    )
-    (who,) = check_spec(frontend.load(str(spec)), Options())
+    ))
     assert learners(who) == [["server"]]
     assert who["complete"] is True
     last = who["learners"][0]["proof"]["steps"][-1]
@@ -203,13 +190,11 @@ def test_who_learns_finds_learners_that_need_a_longer_elimination(tmp_path) -> N
 
 
 def test_shares_numbered_from_zero_count_too(tmp_path) -> None:
-    spec = tmp_path / "zero.tip"
-    spec.write_text(
+    (who,) = check_file(tmp_path, (
         "agent dealer, a, b\nsecret v @ dealer\n"
         "shares t[0..2] of v threshold 2 @ dealer\n"
         "dealer -> a : t[0]\ndealer -> b : t[2]\ncollude a, b\nquery who learns v\n"
-    )
-    (who,) = check_spec(frontend.load(str(spec)), Options())
+    ))
     assert learners(who) == [["a", "b"]]
     assert who["learners"][0]["proof"]["steps"][-1]["rule"] == "reconstruct"
 
@@ -230,22 +215,18 @@ assert nobody learns doc
 
 
 def test_who_learns_finds_a_key_recovered_by_linear_elimination(tmp_path) -> None:
-    spec = tmp_path / "kc.tip"
-    spec.write_text(LINEAR_KEY_CHAIN)
-    who, nobody = check_spec(frontend.load(str(spec)), Options())
+    who, nobody = check_file(tmp_path, LINEAR_KEY_CHAIN)
     assert learners(who) == [["s1", "s2", "s3"]]
     assert nobody["holds"] is False
-    assert check_spec(frontend.load(str(spec)), Options(max_coalition=2))[0]["learners"] == []
+    assert check_file(tmp_path, LINEAR_KEY_CHAIN, max_coalition=2)[0]["learners"] == []
 
 
 def test_who_learns_lists_only_minimal_coalitions(tmp_path) -> None:
-    spec = tmp_path / "nonmin.tip"
-    spec.write_text(
+    (who,) = check_file(tmp_path, (
         "agent client, s1, s2, y\nsecret q @ client\nrandom r @ client, y\n"
         "random t @ client, s2\nclient -> s1 : q + r + t\nclient -> s2 : r + t\n"
         "collude s1, s2, y\nquery who learns q\n"
-    )
-    (who,) = check_spec(frontend.load(str(spec)), Options())
+    ))
     assert learners(who) == [["s1", "s2"]]
 
 
@@ -254,36 +235,31 @@ def test_leakage_of_a_combination_is_a_clear_spec_error(tmp_path) -> None:
 
     from tipasp.errors import SpecError
 
-    spec = tmp_path / "leak.tip"
-    spec.write_text("agent a, b\nsecret x @ a\nsecret y @ a\nnoise e ~ gaussian(1.0) @ a\n"
-                    "a -> b : x + y + e\nquery leakage of x + y to b\n")
     with pytest.raises(SpecError) as err:
-        check_spec(frontend.load(str(spec)), Options())
+        check_file(tmp_path, "agent a, b\nsecret x @ a\nsecret y @ a\n"
+                   "noise e ~ gaussian(1.0) @ a\na -> b : x + y + e\n"
+                   "query leakage of x + y to b\n", "leak.tip")
     assert "leak.tip:6:1: error: leakage is measured for one declared value" in err.value.render()
 
 
 def test_a_linear_term_is_one_term_wherever_and_however_it_is_written(tmp_path) -> None:
-    spec = tmp_path / "linkey.tip"
-    spec.write_text(
+    res = check_file(tmp_path, (
         "agent a, b, c\nsecret x @ a\nsecret y @ a\nsecret doc @ a\nkey k @ a, b\n"
         "a -> b : x + y\n"
         "a -> b : enc(x + y, doc)\n"        # used as a key, written the same way
         "b -> c : enc(y + x, doc)\n"        # b can build it: the same term, reordered
         "a -> c : enc(k, (x, y))\n"
         "query b learns doc\nquery b learns hash(y + x)\nquery c learns doc\n"
-    )
-    res = check_spec(frontend.load(str(spec)), Options())
+    ))
     assert [r["answer"] for r in res] == [True, True, False]
 
 
 def test_a_linear_key_computed_from_derived_atoms_opens_its_ciphertext(tmp_path) -> None:
-    spec = tmp_path / "derived.tip"
-    spec.write_text(
+    (res,) = check_file(tmp_path, (
         "agent a, b\nsecret x @ a\nsecret y @ a\nkey k @ a, b\nsecret doc @ a\nrandom r @ a\n"
         "a -> b : enc(k, (x, r))\na -> b : y + r\na -> b : enc(x + y, doc)\n"
         "query b learns doc\n"
-    )
-    (res,) = check_spec(frontend.load(str(spec)), Options())
+    ))
     assert res["answer"] is True
     steps = res["proof"]["steps"]
     assert steps[-1]["rule"] == "decrypt"

@@ -7,13 +7,14 @@ import math
 
 import numpy as np
 import pytest
-from test_examples import EXAMPLES, assertions, by_line, results
+from conftest import EXAMPLES, check_example, check_text, learners
+from test_examples import assertions, by_line
 
 from tipasp import dp
 
 
 def test_secure_aggregation_matches_bonawitz_oracle() -> None:
-    res = results("secure_aggregation.tip")
+    res = check_example("secure_aggregation.tip")
     answers = {r["line"]: r["answer"] for r in res if r["kind"] == "learns"}
     name = "secure_aggregation.tip"
     expected = {
@@ -30,19 +31,19 @@ def test_secure_aggregation_matches_bonawitz_oracle() -> None:
         line = next(i for i, ln in enumerate(lines, 1) if ln.startswith(text))
         assert answers[line] is want, text
     who = by_line(res, "query who learns x[1]", name)
-    assert [lr["coalition"] for lr in who["learners"]] == [["server", "u[2]", "u[3]", "u[4]"]]
+    assert learners(who) == [["server", "u[2]", "u[3]", "u[4]"]]
 
 
 def test_dropout_unmasking_exposes_u1_to_server_with_u2_u3() -> None:
     name = "secure_aggregation_dropout.tip"
-    res = results(name)
+    res = check_example(name)
     before = by_line(res, "query {server, u[2], u[3]} learns x[1] after upload", name)
     after = by_line(res, "query {server, u[2], u[3]} learns x[1]", name)
     assert before["answer"] is False and before["after"] == 1
     assert after["answer"] is True
     who_end = by_line(res, "query who learns x[1]", name)
     who_upload = by_line(res, "query who learns x[1] after upload", name)
-    assert [lr["coalition"] for lr in who_end["learners"]] == [["server", "u[2]", "u[3]"]]
+    assert learners(who_end) == [["server", "u[2]", "u[3]"]]
     assert who_upload["learners"] == []
 
 
@@ -57,7 +58,7 @@ def gopa_mu(adjacency_honest: np.ndarray, sigma_eta: float, sigma_delta: float, 
 
 
 def test_gopa_complete_graph_four_honest_users() -> None:
-    res = results("gopa.tip")
+    res = check_example("gopa.tip")
     colluders = ["server", "u[5]", "u[6]"]
     leaks = [r for r in res if r["kind"] == "leakage" and r["coalition"] == colluders]
     assert len(leaks) == 4
@@ -70,7 +71,7 @@ def test_gopa_complete_graph_four_honest_users() -> None:
 
 
 def test_gopa_graph_epsilon_per_honest_user_follows_its_component() -> None:
-    res = results("gopa_graph.tip")
+    res = check_example("gopa_graph.tip")
     leaks = {r["target"]: r for r in res if r["kind"] == "leakage"}
     adj = np.zeros((6, 6))
     for i, j in [(0, 1), (0, 2), (1, 2), (3, 4)]:
@@ -89,7 +90,7 @@ def test_gopa_graph_epsilon_per_honest_user_follows_its_component() -> None:
 
 
 def test_local_noise_leaks_one_gaussian_release_to_the_server_only() -> None:
-    res = results("local_noise.tip")
+    res = check_example("local_noise.tip")
     to = {tuple(r["coalition"]): r for r in res if r["kind"] == "leakage"}
     assert to[("server",)]["mu"] == pytest.approx(1.0, abs=1e-9)
     assert to[("server",)]["epsilon"] == pytest.approx(4.3772, abs=1e-3)
@@ -101,9 +102,6 @@ def test_local_noise_leaks_one_gaussian_release_to_the_server_only() -> None:
 def test_a_mask_that_other_messages_determine_hides_nothing() -> None:
     """m masks x[1] + e, but m + r and r reach the server too: m is determined, so
     the server's loss on x[1] is that of the Gaussian noise alone (mu = 1/sigma)."""
-    from tipasp import frontend
-    from tipasp.answer import Options
-    from tipasp.report import check_spec
 
     spec = """agent server, a, b, c
 secret x @ a
@@ -116,7 +114,7 @@ c -> server : r
 query leakage of x to server
 query leakage of x to c
 """
-    res = check_spec(frontend.load_text(spec, "t.tip"), Options())
+    res = check_text(spec, "t.tip")
     to = {tuple(r["coalition"]): r for r in res if r["kind"] == "leakage"}
     assert to[("server",)]["exact"] is False and to[("server",)]["none"] is False
     assert to[("server",)]["mu"] == pytest.approx(0.5, abs=1e-9)

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
+from conftest import DATA, SPEC_FILES, same_model
 
 from tipasp.errors import SpecError
 from tipasp.fmt import format_source
 from tipasp.frontend import load_text
-from tipasp.model import Model
 
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = sorted((ROOT / "examples").glob("*.tip")) + sorted((ROOT / "tests" / "data").glob("*.tip"))
-
-
-def same_model(a: Model, b: Model) -> bool:
-    """Equal in everything but the source text (positions are compare=False already)."""
-    return all(
-        getattr(a, f.name) == getattr(b, f.name)
-        for f in dataclasses.fields(Model)
-        if f.name != "source"
-    )
+SPECS = SPEC_FILES
 
 
 def test_there_are_specs_to_format():
@@ -42,7 +31,7 @@ def test_idempotent_and_model_preserving(path: Path):
 
 
 def test_canonical_layout_of_a_messy_spec():
-    text = (ROOT / "tests" / "data" / "messy.tip").read_text()
+    text = (DATA / "messy.tip").read_text()
     assert format_source(text, "messy.tip") == (
         "# A spec written carelessly: the formatter's input fixture.\n"
         "const N = 3\n"

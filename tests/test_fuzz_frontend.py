@@ -9,24 +9,19 @@ be idempotent on it and preserve its model.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tempfile
 from pathlib import Path
 
+from conftest import SPEC_FILES, same_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tipasp.errors import SpecError
 from tipasp.fmt import format_source
 from tipasp.frontend import load, load_text
-from tipasp.model import Model
 
-ROOT = Path(__file__).resolve().parent.parent
-BASES = [
-    p.read_text(encoding="utf-8")
-    for p in sorted((ROOT / "examples").glob("*.tip")) + sorted((ROOT / "tests/data").glob("*.tip"))
-]
+BASES = [p.read_text(encoding="utf-8") for p in SPEC_FILES]
 HEAD = re.compile(r"^(t\.tip|<command line>):\d+:\d+: error: ")
 
 # Pieces that make mangling reach deep into the grammar rather than stop at the lexer.
@@ -73,14 +68,6 @@ def mangled(draw: st.DrawFn) -> str:
         else:
             text = text[:pos] + draw(st.text(max_size=12)) + text[pos:]
     return text
-
-
-def same_model(a: Model, b: Model) -> bool:
-    return all(
-        getattr(a, f.name) == getattr(b, f.name)
-        for f in dataclasses.fields(Model)
-        if f.name != "source"
-    )
 
 
 def check_error(err: SpecError) -> None:

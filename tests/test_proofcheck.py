@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from conftest import CONTRACT_PROOF as CONTRACT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -216,14 +217,6 @@ def assert_invalid(p: dict[str, Any], model: Model, coalition: list[str], target
 
 # ------------------------------------------------------------------ the contract example
 
-CONTRACT = {"steps": [
-    {"id": 1, "term": "x[1] + m[1] - m[5]", "rule": "receives", "by": "server", "step": 1,
-     "line": 10, "premises": []},
-    {"id": 2, "term": "m[1]", "rule": "holds", "by": "u[2]", "line": 8, "premises": []},
-    {"id": 3, "term": "m[5]", "rule": "holds", "by": "u[5]", "line": 8, "premises": []},
-    {"id": 4, "term": "x[1]", "rule": "linear", "premises": [1, 2, 3],
-     "coefficients": [1, -1, 1]},
-]}
 COAL = ["server", "u[2]", "u[5]"]
 
 

@@ -4,11 +4,10 @@ their exact places, formatted, printed back, and run end to end on NSPK and NSL.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, same_model, spec_errors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,12 +18,10 @@ from tipasp.cli import main
 from tipasp.errors import SpecError
 from tipasp.fmt import format_source
 from tipasp.frontend import load_text
-from tipasp.model import AgentRef, IConst, IVar, Model, TAgent, TApp, TName, TTuple
+from tipasp.model import AgentRef, IConst, IVar, TAgent, TApp, TName, TTuple
 from tipasp.parser import KEYWORDS, parse, parse_recover
 from tipasp.report import check_spec
 from tipasp.terms import Name, show
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 NSPK = """\
 agent alice, bob, eve
@@ -69,20 +66,6 @@ query server learns s[i].na for i in 1..N
 
 def a(name: str, *index: int) -> AgentRef:
     return AgentRef(name, tuple(IConst(i) for i in index))
-
-
-def errors(src: str) -> list[tuple[int, int, str]]:
-    with pytest.raises(SpecError) as info:
-        load_text(src, "t.tip")
-    return [(d.pos.line, d.pos.col, d.message) for d in info.value.diagnostics]
-
-
-def same_model(x: Model, y: Model) -> bool:
-    return all(
-        getattr(x, f.name) == getattr(y, f.name)
-        for f in dataclasses.fields(Model)
-        if f.name != "source"
-    )
 
 
 # ------------------------------------------------------------------------ the model
@@ -240,7 +223,7 @@ def test_block_layouts_that_parse() -> None:
 
 def test_new_keywords_are_reserved() -> None:
     assert {"protocol", "session", "fresh"} <= KEYWORDS
-    assert errors("agent session") == [
+    assert spec_errors("agent session") == [
         (1, 7, "'session' is a keyword and cannot be used as a name")
     ]
 
@@ -425,7 +408,7 @@ P = "protocol p(A, B) {\n  fresh na @ A\n  A -> B : aenc(pk(B), (na, A))\n}\n"  
     ],
 )
 def test_errors_at_their_place(src: str, expected: list[tuple[int, int, str]]) -> None:
-    assert errors(src) == expected
+    assert spec_errors(src) == expected
 
 
 def test_errors_carry_hints() -> None:
@@ -471,7 +454,7 @@ def test_all_errors_of_a_block_are_reported_and_nothing_cascades() -> None:
         "session t = q(alice, bob)\n"  # 13: not reported (q did not parse)
         "query eve learns t.nc\n"      # 14: not reported
     )
-    assert errors(src) == [
+    assert spec_errors(src) == [
         (4, 14, "'C' is not a role of protocol 'p' (its roles: A, B)"),
         (5, 11, "expected a term, found the end of the statement"),
         (6, 17, "undeclared name 'zz'"),

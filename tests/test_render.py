@@ -7,6 +7,7 @@ import re
 from fractions import Fraction
 
 import pytest
+from conftest import CONTRACT_PROOF
 
 from tipasp import render
 from tipasp.model import (
@@ -181,14 +182,7 @@ def test_markdown_escapes_pipes() -> None:
 
 def test_to_json_contract_form() -> None:
     d = EXAMPLE.to_json()
-    assert d == {"steps": [
-        {"id": 1, "term": "x[1] + m[1] - m[5]", "rule": "receives", "by": "server", "step": 1,
-         "line": 10, "premises": []},
-        {"id": 2, "term": "m[1]", "rule": "holds", "by": "u[2]", "line": 8, "premises": []},
-        {"id": 3, "term": "m[5]", "rule": "holds", "by": "u[5]", "line": 8, "premises": []},
-        {"id": 4, "term": "x[1]", "rule": "linear", "premises": [1, 2, 3],
-         "coefficients": [1, -1, 1]},
-    ]}
+    assert d == CONTRACT_PROOF
     assert list(d["steps"][0]) == ["id", "term", "rule", "by", "step", "line", "premises"]
     assert all(type(c) is int for c in d["steps"][3]["coefficients"])
     json.dumps(d)  # serialisable as is

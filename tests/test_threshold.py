@@ -87,7 +87,7 @@ def test_necessity_analysis_finds_the_agents_each_share_needs():
     eng = Engine(model)
     instances(model, eng)
     nec: dict[str, set[str]] = {}
-    for sym in eng.static_atoms("nec", 3):
+    for sym in eng.static_atoms("necessary", 3):
         _, share, agent = (eng.decode(a) for a in sym.arguments)
         nec.setdefault(str(share.idx[0]), set()).add(str(agent))
     name = lambda a: str(a)  # noqa: E731

@@ -24,13 +24,13 @@ from typing import Any
 
 import clingo
 
-from . import progress
+from . import names, progress
 from .attack_roles import Roles, RoleStep, Var, initial, pattern_vars, public_terms, substitute
 from .attack_roles import roles as make_roles
-from .compile import BUILTINS, model_term
+from .compile import model_term
 from .engine import Knowledge, _split, rule_text
 from .errors import ResourceLimit
-from .model import Model, Term
+from .model import BUILTINS, Model, Term
 from .symbols import Decoder, encode
 from .terms import App, GTerm, Lin, Name, Tup, flatten_exp, lin, show, subterms
 
@@ -231,10 +231,10 @@ class AttackSearch:
                             vals_v.append(sigma[v])
                     terms.add(m)
                     args = [N(i), N(j), N(g), self._sym(m), N(st.line)]
-                    out.append(F("snd", args) if st.kind == "send" else F("rcv", args))
+                    out.append(F(names.CAN_SEND if st.kind == "send" else names.CAN_ACCEPT, args))
                     for v, val in sigma.items():
-                        out.append(F("gset", [N(i), N(j), N(g), self._var_sym(v),
-                                              self._sym(val)]))
+                        out.append(F("assigns", [N(i), N(j), N(g), self._var_sym(v),
+                                                 self._sym(val)]))
                 seen.extend(v for v in vs if v not in seen)
                 allowed.update(bound_here)
                 if st.kind == "send":
@@ -390,12 +390,12 @@ class AttackSearch:
             ctl = self.control(h)
             tsym = self._sym(target)
             for t in self.targets:
-                ctl.assign_external(clingo.Function("tgt", [self._sym(t)]), t == target)
+                ctl.assign_external(clingo.Function(names.ASKED, [self._sym(t)]), t == target)
             best: list[clingo.Symbol] | None = None
             with ctl.solve(yield_=True) as handle:
                 for m in handle:
                     best = list(m.symbols(shown=True))
-            ctl.assign_external(clingo.Function("tgt", [tsym]), False)
+            ctl.assign_external(clingo.Function(names.ASKED, [tsym]), False)
             if best is not None:
                 return self._decode(ctl, best, target)
         return None
@@ -404,8 +404,9 @@ class AttackSearch:
                 ) -> Attack:
         from .prover import prove
 
-        occ = sorted((s.arguments[0].number, s.arguments[1]) for s in syms if s.name == "occ")
-        ders = [s for s in syms if s.name in ("der", "splits")]
+        occ = sorted((s.arguments[0].number, s.arguments[1]) for s in syms
+                     if s.name == names.OCCURS)
+        ders = [s for s in syms if s.name in (names.DER, names.SPLITS)]
         by_time: dict[int, list[clingo.Symbol]] = {}
         for s in ders:
             by_time.setdefault(s.arguments[0].arguments[0].number, []).append(s)
@@ -444,7 +445,7 @@ class AttackSearch:
     def _ground_of(self, ctl: clingo.Control, e: clingo.Symbol) -> GTerm:
         """The message of event `e` (its step's pattern under its assignment)."""
         i, j, g = (a.number for a in e.arguments)
-        pred = "snd" if e.name == "send" else "rcv"
+        pred = names.CAN_SEND if e.name == "send" else names.CAN_ACCEPT
         for sa in ctl.symbolic_atoms.by_signature(pred, 5):
             a = sa.symbol.arguments
             if a[0].number == i and a[1].number == j and a[2].number == g:

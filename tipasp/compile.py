@@ -9,7 +9,7 @@ an agent `Alice`, `knows` or `a). #show x` without effect on the program.
 Term encoding (shared with `symbols.py`, which decodes answers):
   v(Name, Idx)      a declared value          ag(Name, Idx)  an agent
   tup((P1, ..))     a tuple                   uf(Name, (A1, ..)) a declared function
-  enc/aenc/sign/hash/mac/exp/pk/sk(..)        the built-in functions
+  enc/aenc/sign/hash/mac/exp/pk/sk(..)        the built-in functions (model.BUILTINS)
   lin(Id, Inst)     the linear term of source occurrence Id under binding Inst
 """
 
@@ -24,6 +24,7 @@ from clingo import ast
 from .ground import c_div, c_mod
 from .ground import term as ground_term
 from .model import (
+    BUILTINS,
     AgentRef,
     Generator,
     IBin,
@@ -64,7 +65,6 @@ _CMP = {
     "!=": ast.ComparisonOperator.NotEqual,
 }
 SHAPE_INLINE = 8  # composite terms with more arguments get a handle (see _shape)
-BUILTINS = frozenset({"enc", "aenc", "sign", "hash", "mac", "exp", "pk", "sk"})
 
 Env = dict[str, ast.AST]
 _NOPOS = re.compile(r"pos=Pos\([^)]*\)")  # source positions, dropped from template keys

@@ -43,7 +43,7 @@ from typing import Literal
 
 import numpy as np
 
-from .linear import Coef, K, Row, _coef, _Eliminator, _without_gc, reachable_rows
+from .linear import Coef, Eliminator, K, Row, exact_coef, reachable_rows, without_gc
 
 __all__ = ["Leakage", "delta_from_eps", "eps_from_mu", "leakage"]
 
@@ -151,7 +151,7 @@ def _exact_coef(c: object) -> Coef:
             raise ValueError(f"coefficient {c!r} is not finite")
         f = Fraction(c)
         return f.numerator if f.denominator == 1 else f
-    return _coef(c)
+    return exact_coef(c)
 
 
 def _scale(kind: str, atom: Hashable, s: float) -> float:
@@ -161,7 +161,7 @@ def _scale(kind: str, atom: Hashable, s: float) -> float:
     return s
 
 
-@_without_gc
+@without_gc
 def leakage(
     rows: Sequence[Row[K]],
     target: K,
@@ -238,14 +238,14 @@ def leakage(
     # Project out the masks: eliminate on mask atoms only; the rows left over
     # (reduced) span the mask-free combinations of the component's rows.
     is_mask = [a in mask_set for a in names]
-    phase1 = _Eliminator(eligible=is_mask.__getitem__)
+    phase1 = Eliminator(eligible=is_mask.__getitem__)
     phase1.add((j, red[j]) for j in comp)
     eff = [r for r, _ in phase1.leftover]
     if not any(0 in r for r in eff):
         return none
 
     # Exactness: eliminate on noise atoms; a leftover row holds only the target.
-    phase2 = _Eliminator(eligible=lambda a: a != 0)
+    phase2 = Eliminator(eligible=lambda a: a != 0)
     phase2.add(enumerate(eff))
     if phase2.leftover:
         return Leakage("exact", None, delta, None, False)
@@ -419,7 +419,7 @@ def _composed_bound(
 
     def basis_without(drop: Mapping[int, float]) -> list[dict[int, Coef]] | None:
         rows = [{a: c for a, c in r.items() if a not in drop} for r in eff]
-        el = _Eliminator(eligible=lambda a: a != 0)
+        el = Eliminator(eligible=lambda a: a != 0)
         el.add(enumerate(rows))
         return None if el.leftover else el.pivot_row
 

@@ -10,7 +10,8 @@ Two programs share the rules of `rules/*.lp`:
 
 After each symbolic solve, the numeric refinement (linear.py) decides which atoms
 the coalition's linear observations determine; those come back as `learned/1`
-externals until nothing changes.
+externals until nothing changes. The predicates read and switched here are named in
+`names.py`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import clingo
 from clingo import ast
 
-from . import linear, progress
+from . import linear, names, progress
 from .compile import Compiler, symbol_of
 from .holders import holders
 from .model import Model, Term
@@ -163,7 +164,7 @@ class Knowledge:
         term = dec.term(sym)
         out = self._ders.setdefault(term, [])
         for s in syms:
-            if s.name == "splits":
+            if s.name == names.SPLITS:
                 out.append(Derivation("split", (dec.term(s.arguments[1]),)))
                 continue
             if s.arguments[2].name == "same":
@@ -262,7 +263,7 @@ class Engine:
         if self._coal is None:
             extra = list(self._pending_targets)
             if self.max_coalition is not None:
-                extra.append(_fact("maxsize", clingo.Number(self.max_coalition)))
+                extra.append(_fact(names.MAXSIZE, clingo.Number(self.max_coalition)))
             self._coal = self._control(
                 COALITION_RULES,
                 extra,
@@ -286,7 +287,7 @@ class Engine:
 
     def _set_after(self, ctl: clingo.Control, after: int) -> None:
         for s in range(1, self.last_step + 1):
-            self._set(ctl, clingo.Function("act", [clingo.Number(s)]), s <= after)
+            self._set(ctl, clingo.Function(names.DELIVERED, [clingo.Number(s)]), s <= after)
 
     # ------------------------------------------------------- sender checks
 
@@ -294,11 +295,11 @@ class Engine:
         """Messages whose sender cannot build them at their step: (step, sender, term)."""
         steps = sorted(
             sa.symbol.arguments[0].number
-            for sa in self.coalition.symbolic_atoms.by_signature("needcheck", 1)
+            for sa in self.coalition.symbolic_atoms.by_signature(names.NEEDCHECK, 1)
         )
         if not steps:
             return []  # every sender holds what it sends, or can build it from that
-        hard = self.static_atoms("hard", 3)
+        hard = self.static_atoms(names.HARD, 3)
         if len(hard) <= FEW_HARD:
             # a few instances: ask the coalition program about each sender directly
             out = []
@@ -316,7 +317,7 @@ class Engine:
         for s in steps:
             self._set_after(ctl, s - 1)
             for s2 in range(1, self.last_step + 1):
-                ctl.assign_external(clingo.Function("chk", [clingo.Number(s2)]), s2 == s)
+                ctl.assign_external(clingo.Function(names.CHECK_STEP, [clingo.Number(s2)]), s2 == s)
             found: list[clingo.Symbol] = []
             with ctl.solve(yield_=True) as h:
                 for m in h:
@@ -358,9 +359,9 @@ class Engine:
         ctl = self.coalition
         self._reset()
         self._set_after(ctl, after)
-        self._set(ctl, clingo.Function("fixed"), True)
+        self._set(ctl, clingo.Function(names.FIXED), True)
         for m in members:
-            self._set(ctl, clingo.Function("want", [encode(m, self.agent_names)]), True)
+            self._set(ctl, clingo.Function(names.WANT, [encode(m, self.agent_names)]), True)
         learned: set[GTerm] = set()
         while True:
             syms = self._solve_one(ctl)
@@ -370,7 +371,7 @@ class Engine:
             raw, other = _split(syms)
             know = self._knowing(members, after, raw)
             needed = {self._decoder.term(s.arguments[0]): s.arguments[0]
-                      for s in other.get("needlin", ())}
+                      for s in other.get(names.NEEDLIN, ())}
             rows, known = self._linear_view(know)
             # only atoms with a use outside linear terms can take the closure further
             cands = self._symatoms - known - learned
@@ -387,7 +388,7 @@ class Engine:
                 break
             for a in new:
                 sym = needed[a] if isinstance(a, Lin) else self._sym(a)
-                self._set(ctl, clingo.Function("learned", [sym]), True)
+                self._set(ctl, clingo.Function(names.LEARNED, [sym]), True)
             learned |= new
         if learned:
             # explain each learned term from what was not learned numerically, nor
@@ -431,15 +432,15 @@ class Engine:
         ctl = self.coalition
         self._reset()
         self._set_after(ctl, after)
-        self._set(ctl, clingo.Function("search"), True)
-        self._set(ctl, clingo.Function("tgt", [target]), True)
+        self._set(ctl, clingo.Function(names.SEARCH), True)
+        self._set(ctl, clingo.Function(names.ASKED, [target]), True)
         out: list[Knowledge] = []
         _set_models(ctl, 0)
         with ctl.solve(yield_=True) as h:
             for m in h:
                 raw, other = _split(m.symbols(shown=True))
                 members = tuple(
-                    sorted(self._decoder.name(s.arguments[0]) for s in other.get("in", ()))
+                    sorted(self._decoder.name(s.arguments[0]) for s in other.get(names.IN, ()))
                 )
                 if decode:
                     out.append(self._knowing(members, after, raw))
@@ -457,17 +458,17 @@ class Engine:
         ctl = self.coalition
         self._reset()
         self._set_after(ctl, after)
-        self._set(ctl, clingo.Function("fixed"), True)
-        self._set(ctl, clingo.Function("whynot"), True)
-        self._set(ctl, clingo.Function("tgt", [target]), True)
+        self._set(ctl, clingo.Function(names.FIXED), True)
+        self._set(ctl, clingo.Function(names.WHYNOT), True)
+        self._set(ctl, clingo.Function(names.ASKED, [target]), True)
         for a in members:
-            self._set(ctl, clingo.Function("want", [encode(a, self.agent_names)]), True)
+            self._set(ctl, clingo.Function(names.WANT, [encode(a, self.agent_names)]), True)
         _set_models(ctl, limit)
         sets = []
         with ctl.solve(yield_=True) as h:
             for m in h:
                 gifts = [self._decoder.term(s.arguments[0]) for s in m.symbols(shown=True)
-                         if s.name == "gift"]
+                         if s.name == names.GIFT]
                 sets.append(tuple((g, tuple(holders(self.model, g)))
                                   for g in sorted(gifts, key=sort_key)))
         sets.sort(key=lambda s: (len(s), [sort_key(g) for g, _ in s]))
@@ -480,7 +481,7 @@ class Engine:
         if target not in self._holders:  # decode only this target's holders
             self._holders[target] = [
                 self._decoder.name(sa.symbol.arguments[1])
-                for sa in self.coalition.symbolic_atoms.by_signature("tholder", 2)
+                for sa in self.coalition.symbolic_atoms.by_signature(names.THOLDER, 2)
                 if sa.symbol.arguments[0] == target
             ]
         return sorted(set(self._holders[target]))
@@ -490,7 +491,7 @@ class Engine:
         """Atoms of relevant linear terms that are also used outside them (symatom/1)."""
         if self._symatoms_cache is None:
             self._symatoms_cache = frozenset(
-                self._decoder.term(sym.arguments[0]) for sym in self.static_atoms("symatom", 1))
+                self._decoder.term(sym.arguments[0]) for sym in self.static_atoms(names.SYMATOM, 1))
         return self._symatoms_cache
 
     def static_atoms_set(self, name: str, arity: int) -> frozenset[clingo.Symbol]:
@@ -510,7 +511,7 @@ class Engine:
         """Whether the target is a declared public term (every agent holds it)."""
         return any(
             sa.symbol.arguments[0] == target
-            for sa in self.coalition.symbolic_atoms.by_signature("pubrel", 2)
+            for sa in self.coalition.symbolic_atoms.by_signature(names.PUBREL, 2)
         )
 
     def decode(self, s: clingo.Symbol) -> GTerm:
@@ -528,7 +529,7 @@ class Engine:
         """The decoder of the coalition program (built once, with the public terms)."""
         if self._dec is None:
             self._dec = Decoder(self._compiler.lin_templates)
-            for sa in self.coalition.symbolic_atoms.by_signature("pubrel", 2):
+            for sa in self.coalition.symbolic_atoms.by_signature(names.PUBREL, 2):
                 t, line = sa.symbol.arguments
                 self._pub[self._dec.term(t)] = line.number
         return self._dec
@@ -546,7 +547,7 @@ class Engine:
     def _knowing(self, members, after, raw: dict[clingo.Symbol, list[clingo.Symbol]]
                  ) -> Knowledge:
         return Knowledge(members, after, self._pub, raw, self._decoder, self.agent_names,
-                         bool(self.static_atoms("onelin", 2)))
+                         bool(self.static_atoms(names.ONELIN, 2)))
 
     def _linear_view(
         self, know: Knowledge, exclude: frozenset[GTerm] = frozenset()
@@ -591,9 +592,9 @@ def _split(syms: Iterable[clingo.Symbol]
     other: dict[str, list[clingo.Symbol]] = {}
     for s in syms:
         name = s.name
-        if name == "der":
+        if name == names.DER:
             raw.setdefault(s.arguments[1], []).append(s)
-        elif name == "splits":  # splits(X, tup(Parts)): each part, by split
+        elif name == names.SPLITS:  # splits(X, tup(Parts)): each part, by split
             for part in s.arguments[1].arguments[0].arguments:
                 raw.setdefault(part, []).append(s)
         else:

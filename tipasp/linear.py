@@ -69,6 +69,11 @@ __all__ = [
     "Row",
     "determined_atoms",
     "solve",
+    # the kernel, for other exact linear algebra over the same rows (dp.py)
+    "Eliminator",
+    "exact_coef",
+    "reachable_rows",
+    "without_gc",
 ]
 
 
@@ -76,7 +81,7 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def _without_gc(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+def without_gc(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Run ``fn`` with the cyclic garbage collector paused (then restore its state).
 
     Elimination allocates hundreds of thousands of small dicts and no reference
@@ -136,7 +141,7 @@ class Combination(Generic[K]):
 # ---------------------------------------------------------------- exact coefficients
 
 
-def _coef(c: object) -> Coef:
+def exact_coef(c: object) -> Coef:
     """An exact coefficient from user input; floats are refused (they are not exact)."""
     if type(c) is int:
         return c
@@ -181,7 +186,7 @@ def _axpy(dst: dict, f: Coef, src: Mapping) -> None:
 # ------------------------------------------------------------------- the eliminator
 
 
-class _Eliminator:
+class Eliminator:
     """Sparse exact Gaussian elimination with a minimum-degree pivot order.
 
     Rows are ``dict`` (atom id -> coefficient).  Pivots are taken only on atoms for
@@ -424,7 +429,7 @@ class LinearSystem(Generic[K]):
     needed; the module-level functions of the same names are one-shot wrappers.
     """
 
-    @_without_gc
+    @without_gc
     def __init__(self, rows: Sequence[Row[K]], known: Collection[K]):
         self.rows = rows
         self.known = known if isinstance(known, (set, frozenset)) else set(known)
@@ -439,7 +444,7 @@ class LinearSystem(Generic[K]):
             v: _Vec = {}
             for a, c in row.items():
                 if type(c) is not int:
-                    c = _coef(c)
+                    c = exact_coef(c)
                 if not c:
                     continue
                 i = ids.get(a)
@@ -467,7 +472,7 @@ class LinearSystem(Generic[K]):
 
     # solve ---------------------------------------------------------------------------
 
-    @_without_gc
+    @without_gc
     def solve(self, target: Row[K]) -> Combination[K] | None:
         """An explanation of ``target`` from the rows and known atoms, or None.
 
@@ -479,7 +484,7 @@ class LinearSystem(Generic[K]):
         """
         t: _Vec = {}
         for a, c in target.items():
-            c = _coef(c)
+            c = exact_coef(c)
             if c == 0 or a in self.known:
                 continue
             i = self._id.get(a)
@@ -493,7 +498,7 @@ class LinearSystem(Generic[K]):
             # No short explanation: decide on the whole connected component (one
             # tracked elimination both decides and explains).
             chosen = self._component(t)
-        elim = _Eliminator(track=True)
+        elim = Eliminator(track=True)
         elim.add((j, self._rows[j]) for j in chosen)
         residual = dict(t)
         prov = elim.reduce(residual, {})
@@ -583,7 +588,7 @@ class LinearSystem(Generic[K]):
         return out
 
     def _in_span(self, row_ids: Sequence[int], t: _Vec) -> bool:
-        elim = _Eliminator()
+        elim = Eliminator()
         elim.add((j, self._rows[j]) for j in row_ids)
         residual = dict(t)
         elim.reduce(residual)
@@ -600,14 +605,14 @@ class LinearSystem(Generic[K]):
         acc: dict[K, Coef] = {}  # insertion order: target atoms, then row atoms
         for a, c in target.items():
             if type(c) is not int:
-                c = _coef(c)
+                c = exact_coef(c)
             acc[a] = _norm(acc.get(a, 0) + c)
         used = sorted(coefs)
         for j in used:
             cj = coefs[j]
             for a, v in self.rows[j].items():
                 if type(v) is not int:
-                    v = _coef(v)
+                    v = exact_coef(v)
                 w = acc.get(a, 0) - cj * v
                 acc[a] = w if type(w) is int else _norm(w)
         known = []
@@ -621,7 +626,7 @@ class LinearSystem(Generic[K]):
 
     # determined_atoms ----------------------------------------------------------------
 
-    @_without_gc
+    @without_gc
     def determined_atoms(self, candidates: Collection[K] | None = None) -> set[K]:
         """Every candidate atom whose value is determined.
 
@@ -644,7 +649,7 @@ class LinearSystem(Generic[K]):
             if not cand_ids:
                 return out
             row_ids = self._component(cand_ids)
-        elim = _Eliminator()
+        elim = Eliminator()
         elim.add((j, self._rows[j]) for j in row_ids if self._rows[j])
         maybe = [a for a in cand_ids if a in elim.index]
         if not maybe:
@@ -664,7 +669,7 @@ def _modp(c: Coef) -> int:
     return c.numerator * pow(c.denominator, -1, _PRIME) % _PRIME
 
 
-def _kernel_sample(elim: _Eliminator) -> Mapping[int, Coef]:
+def _kernel_sample(elim: Eliminator) -> Mapping[int, Coef]:
     """A random vector z with ``row . z == 0`` for every pivot row (a kernel vector).
 
     Free atoms (never pivots) get random non-zero values; pivot atoms are solved for
@@ -709,7 +714,7 @@ def _kernel_sample(elim: _Eliminator) -> Mapping[int, Coef]:
     return zq
 
 
-def _exact_determined(elim: _Eliminator, atoms: Iterable[int]) -> list[int]:
+def _exact_determined(elim: Eliminator, atoms: Iterable[int]) -> list[int]:
     """The given pivot atoms that are determined, decided exactly.
 
     A pivot atom is determined iff its row in the reduced row echelon form has no

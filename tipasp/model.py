@@ -187,6 +187,11 @@ BUILTIN_ARITY: dict[str, int] = {
     "pk": 1,
     "sk": 1,
 }
+"""The built-in functions and their arities: the one list of them (the resolver, the
+compiler's term encoding and its decoder all read it)."""
+
+BUILTINS: frozenset[str] = frozenset(BUILTIN_ARITY)
+"""The names of the built-in functions (a term `enc(k, m)` keeps its name in ASP)."""
 
 # ----------------------------------------------------------------------- declarations
 

@@ -7,12 +7,10 @@ from collections.abc import Mapping
 import clingo
 
 from . import ground
-from .model import Term
+from .model import BUILTINS, Term
 from .terms import App, GTerm, Lin, Name, Tup
 
 LinTemplates = Mapping[int, tuple[Term, tuple[str, ...]]]
-
-_BUILTIN = frozenset({"enc", "aenc", "sign", "hash", "mac", "exp", "pk", "sk"})
 
 
 class Decoder:
@@ -58,7 +56,7 @@ class Decoder:
             out = ground.term(t, dict(zip(names, inst, strict=True)))
             self._lin_syms.setdefault(out, []).append(s)
             return out
-        if name in _BUILTIN:
+        if name in BUILTINS:
             return App(name, tuple(self.term(a) for a in args))
         raise ValueError(f"unexpected term symbol {s}")
 
@@ -72,7 +70,7 @@ def encode(t: GTerm, agents: frozenset[str]) -> clingo.Symbol:
         return clingo.Function("tup", [clingo.Tuple_([encode(p, agents) for p in t.parts])])
     if isinstance(t, App):
         args = [encode(a, agents) for a in t.args]
-        if t.fn in _BUILTIN:
+        if t.fn in BUILTINS:
             return clingo.Function(t.fn, args)
         return clingo.Function("uf", [clingo.String(t.fn), clingo.Tuple_(args)])
     if isinstance(t, Lin):
