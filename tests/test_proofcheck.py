@@ -618,7 +618,7 @@ def test_parse_normalises() -> None:
     assert parse("x[-1]") == ("n", "x", (-1,))
     assert parse("2 * (a + b)") == parse("2 * a + 2 * b")
     assert parse("hash(a + b)") != parse("hash(a) + hash(b)")
-    for bad in ["", "x +", "(a, b", "f(", "3", "x[a]", "a b", "x * y", "@"]:
+    for bad in ["", "x +", "(a, b", "f(", "3", "x[1, a]", "x[u[1]", "a b", "x * y", "@"]:
         with pytest.raises(ValueError):
             parse(bad)
 

@@ -433,6 +433,11 @@ def _finalizing(method: Callable[[Any, list[Any]], Any]) -> Callable[[Any, list[
     return wrapped
 
 
+def _binder_parts(b: S.Binder | S.AgentBinder) -> list[S.Expr]:
+    """The expressions inside a binder (for the nesting depth)."""
+    return list(b.agents) if isinstance(b, S.AgentBinder) else [b.lo, b.hi]
+
+
 def _nodes(children: list[Any]) -> list[Any]:
     """The children that are syntax nodes (not tokens)."""
     return [c for c in children if not isinstance(c, Tok)]
@@ -693,7 +698,7 @@ class _Builder(lark.Transformer):
 
     def gen(self, c: list[Any]) -> S.Gen:
         """`for binders [if conditions]`."""
-        binders = tuple(x for x in c if isinstance(x, S.Binder))
+        binders = tuple(x for x in c if isinstance(x, (S.Binder, S.AgentBinder)))
         conds = tuple(x for x in c if isinstance(x, S.Cond))
         return S.Gen(binders, conds, self._pos(c[0]))
 
@@ -702,6 +707,17 @@ class _Builder(lark.Transformer):
         """`var in lo..hi`."""
         var, _in, lo, hi = c
         return S.Binder(var.value, lo, hi, self._pos(var))
+
+    @_finalizing
+    def agent_family_binder(self, c: list[Any]) -> S.AgentBinder:
+        """`var in u[1..N]` (checked by the resolver: anything else is reported there)."""
+        var, _in, fam = c
+        return S.AgentBinder(var.value, (fam,), True, self._pos(var))
+
+    def agent_set_binder(self, c: list[Any]) -> S.AgentBinder:
+        """`var in {alice, bob}`."""
+        var, _in, _lbrace, refs = c
+        return S.AgentBinder(var.value, tuple(refs), False, self._pos(var))
 
     @_finalizing
     def cond(self, c: list[Any]) -> S.Cond:
@@ -777,7 +793,7 @@ class _Builder(lark.Transformer):
         """`sum(body for ...)`."""
         kw, _lpar, body, gen = c
         pos = self._pos(kw)
-        subs = [body] + [b.lo for b in gen.binders] + [b.hi for b in gen.binders]
+        subs = [body] + [x for b in gen.binders for x in _binder_parts(b)]
         return S.SumExpr(body, gen, pos, self._depth(pos, *subs))
 
 

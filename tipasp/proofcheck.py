@@ -143,6 +143,8 @@ def fmt(t: CTerm) -> str:
     """A checker term in the spec's syntax, for messages."""
     kind = t[0]
     if kind == "n":
+        if t[2] and t[1].endswith("]"):  # `k[u[3]]`: indexed by the agents u[i]
+            return f"{t[1][:-1]}[{','.join(str(i) for i in t[2])}]]"
         return t[1] + (f"[{','.join(str(i) for i in t[2])}]" if t[2] else "")
     if kind == "a":
         return f"{t[1]}({', '.join(fmt(a) for a in t[2])})"
@@ -261,6 +263,9 @@ class _Parser:
             raise ValueError(f"unexpected {tok!r} in term {self.text!r}")
         if self._peek() == "[":
             self._next()
+            nxt = self._peek()
+            if nxt is not None and (nxt[0].isalpha() or nxt[0] == "_"):
+                return self._agent_member(tok)
             idx = [self._int()]
             while self._peek() == ",":
                 self._next()
@@ -271,6 +276,27 @@ class _Parser:
             self._next()
             return mk_app(tok, self._list())
         return mk_name(self._session_value(tok))
+
+    def _agent_member(self, base: str) -> CTerm:
+        """After `base[`: a value indexed by agents (docs/language.md): `k[alice]`,
+        `m[alice,bob]` (one name each) or `k[u[3]]` (member 3 of the family `k[u]`)."""
+        agents = [self._next()]
+        if self._peek() == "[":  # `k[u[3]]`
+            self._next()
+            idx = [self._int()]
+            while self._peek() == ",":
+                self._next()
+                idx.append(self._int())
+            self._next("]")
+            self._next("]")
+            return mk_name(f"{base}[{agents[0]}]", idx)
+        while self._peek() == ",":
+            self._next()
+            agents.append(self._next())
+        self._next("]")
+        if not all(a[0].isalpha() or a[0] == "_" for a in agents):
+            raise ValueError(f"an agent index must be an agent name in {self.text!r}")
+        return mk_name(f"{base}[{','.join(agents)}]")
 
     def _session_value(self, base: str) -> str:
         """`base`, or `base.v` when `.v` follows (a session's value)."""

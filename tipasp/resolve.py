@@ -15,11 +15,12 @@ million agents costs no more than a family of ten.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NoReturn
+from typing import Literal, NoReturn, cast
 
 from . import ground
 from . import syntax as S
@@ -282,6 +283,10 @@ class _Resolver:
         self.protocol_stmts: dict[str, S.ProtocolStmt] = {}
         self.session_stmts: dict[str, S.SessionStmt] = {}
         self.templates: dict[str, _Template] = {}  # the protocols that resolved
+        # docs/language.md, values indexed by agents: family -> its members' names
+        # (`k` -> {`k[alice]`, `k[u]`}: `k[u]` is the family k[u[1..N]], indexed as u is)
+        self.agent_indexed: dict[str, set[str]] = {}
+        self.int_indexed: set[str] = set()  # value families declared with integer indices
 
     # ------------------------------------------------------------------------ driver
 
@@ -295,13 +300,17 @@ class _Resolver:
                 self._guard(self._agent_stmt, k, st)
             elif isinstance(st, S.FunctionStmt):
                 self._guard(self._function_stmt, k, st)
-        for k, st in enumerate(stmts):
+        work = self._expand_agent_binders(stmts)  # after every agent
+        for k, st in work:
             if isinstance(st, (S.PublicStmt, S.ValueStmt, S.NoiseStmt)):
                 self._guard(self._value_stmt, k, st)
             elif isinstance(st, S.SharesStmt):
                 if not self._guard(self._shares_stmt, k, st):
                     self.failed_values.add(st.target.name)
-        for k, st in enumerate(stmts):  # after every agent: keypairs name agents
+        for name in self.agent_indexed:  # `k` itself names no value: `k[alice]` does
+            if not any(v.name == name for v in self.values):
+                self.names.pop(name, None)
+        for k, st in work:  # after every agent: keypairs name agents
             if isinstance(st, S.KeypairStmt):
                 self._guard(self._keypair_stmt, k, st)
         for k, st in enumerate(stmts):  # after every global name
@@ -309,9 +318,12 @@ class _Resolver:
                 self._protocol_stmt(k, st)
         self._collect_labels(stmts)
         step = 0
-        for k, st in enumerate(stmts):
+        last_message = -1
+        for k, st in work:
             if isinstance(st, S.MessageStmt):
-                step += 1
+                if k != last_message:  # copies of one statement (agents expanded): one step
+                    step += 1
+                    last_message = k
                 self._guard(self._message_stmt, k, st, step)
             elif isinstance(st, S.SessionStmt):
                 self._guard(self._session_stmt, k, st, step)
@@ -361,6 +373,148 @@ class _Resolver:
                 self.diags.append(f.diag)
             return False
         return True
+
+    # ------------------------------------------------------- generators over agents
+
+    def _expand_agent_binders(self, stmts: tuple[S.Stmt, ...]) -> list[tuple[int, S.Stmt]]:
+        """The statements with their agent binders gone (docs/language.md, values indexed
+        by agents), each paired with its index in the spec: `for a in {alice, bob}`
+        makes one copy of the statement per agent (the user listed them), with `a`
+        replaced by the agent; `for a in u[1..N]` becomes `for a in 1..N` with `a`
+        replaced by `u[a]` (one statement, whatever N)."""
+        out: list[tuple[int, S.Stmt]] = []
+        for k, st in enumerate(stmts):
+            gen = getattr(st, "gen", None)
+            if not isinstance(gen, S.Gen) or not any(
+                isinstance(b, S.AgentBinder) for b in gen.binders
+            ):
+                out.append((k, st))
+                continue
+            try:
+                out.extend((k, x) for x in self._expand_statement(st, gen))
+            except _Fail as f:
+                if f.diag is not None:
+                    self.diags.append(f.diag)
+                self.failed_values.update(r.name for r in getattr(st, "items", ()))
+        return out
+
+    def _expand_statement(self, st: S.Stmt, gen: S.Gen) -> list[S.Stmt]:
+        """One statement's copies for the agent binders of its generator."""
+        if isinstance(st, (S.AgentStmt, S.SessionStmt)):
+            what = "an agent family" if isinstance(st, S.AgentStmt) else "a session family"
+            _fail(
+                next(b.pos for b in gen.binders if isinstance(b, S.AgentBinder)),
+                f"{what} is indexed by integers, not by agents",
+                "for example: session s[i] = p(u[i], server) for i in 1..N"
+                if isinstance(st, S.SessionStmt)
+                else None,
+            )
+        sets: list[tuple[str, list[S.Ref]]] = []
+        families: dict[str, str] = {}  # variable -> agent family
+        binders: list[S.Binder | S.AgentBinder] = []
+        subst: dict[str, S.Expr] = {}
+        seen: set[str] = set()
+        for b in gen.binders:
+            if b.var in seen:
+                _fail(b.pos, f"variable '{b.var}' is bound twice")
+            seen.add(b.var)
+            if not isinstance(b, S.AgentBinder):
+                binders.append(b)
+                continue
+            word = self._declared_word(b.var)
+            if word is not None or b.var in self.consts:
+                word = word or "a constant"
+                _fail(b.pos, f"'{b.var}' is {word} and cannot be a generator variable")
+            if b.family:
+                fam = b.agents[0]
+                if not (
+                    isinstance(fam, S.Ref)
+                    and fam.index is not None
+                    and len(fam.index) == 1
+                    and isinstance(fam.index[0], S.RangeIdx)
+                ):
+                    _fail(
+                        fam.pos,
+                        f"'{b.var} in ...' takes a range 'lo..hi', a set of agents "
+                        "'{alice, bob}' or an agent family with a range 'u[1..N]'",
+                    )
+                decl = self.agents.get(fam.name)
+                if decl is None or len(decl.dims) != 1:
+                    if decl is None and fam.name in self.unparsed:
+                        raise _Fail(None)
+                    _fail(
+                        fam.pos,
+                        f"'{fam.name}' is not a family of agents with one index"
+                        if decl is None or decl.dims
+                        else f"agent '{fam.name}' takes no index",
+                        self._hint(fam.name, self.agents) if decl is None else None,
+                    )
+                rng = fam.index[0]
+                assert isinstance(rng, S.RangeIdx)
+                binders.append(S.Binder(b.var, rng.lo, rng.hi, b.pos))
+                families[b.var] = fam.name
+                subst[b.var] = S.Ref(fam.name, (S.Ref(b.var, None, b.pos),), fam.pos)
+                continue
+            members: list[S.Ref] = []
+            for m in b.agents:
+                decl = self.agents.get(m.name) if isinstance(m, S.Ref) else None
+                if not isinstance(m, S.Ref) or decl is None or decl.dims or m.index:
+                    if isinstance(m, S.Ref) and decl is None and m.name in self.unparsed:
+                        raise _Fail(None)
+                    _fail(
+                        m.pos,
+                        "a set of agents lists agents without index, as in {alice, bob}"
+                        if isinstance(m, S.Ref) and decl is not None
+                        else f"'{S.show_expr(m)}' is not an agent",
+                        "for a family, write: for a in u[1..N]"
+                        if isinstance(m, S.Ref) and decl is not None
+                        else (self._hint(m.name, self.agents) if isinstance(m, S.Ref) else None),
+                    )
+                members.append(m)
+            sets.append((b.var, members))
+        conds: list[S.Cond] = []
+        set_conds: list[S.Cond] = []
+        agent_vars = {v for v, _ in sets}
+        for c in gen.conds:
+            names = {r.name for r in self._names_in(c.left) + self._names_in(c.right)}
+            if not names & (agent_vars | set(families)):
+                conds.append(c)
+                continue
+            sides = (c.left, c.right)
+            bare = all(isinstance(x, S.Ref) and x.index is None for x in sides)
+            if c.op not in ("==", "!=") or not bare:
+                _fail(
+                    c.pos,
+                    "agents are compared only with == and !=, one variable or agent on each side",
+                )
+            left, right = (x.name for x in sides if isinstance(x, S.Ref))
+            if left in families or right in families:
+                if families.get(left) != families.get(right):
+                    _fail(c.pos, "compare agents of one family with each other, as in a != b")
+                conds.append(c)  # both stand for u[...]: their indices compare
+            else:
+                set_conds.append(c)
+        new_gen: S.Gen | None = S.Gen(tuple(binders), tuple(conds), gen.pos) if binders else None
+        if new_gen is None and conds:
+            _fail(conds[0].pos, "a condition needs a generator variable")
+        copies: list[S.Stmt] = []
+        for combo in itertools.product(*(members for _, members in sets)):
+            env = {v: m.name for (v, _), m in zip(sets, combo, strict=True)}
+
+            def value(x: S.Expr, env: dict[str, str] = env) -> str:
+                assert isinstance(x, S.Ref)
+                return env.get(x.name, x.name)
+
+            if not all(
+                (value(c.left) == value(c.right)) == (c.op == "==") for c in set_conds
+            ):
+                continue
+            sub = dict(subst)
+            for v, m in zip((v for v, _ in sets), combo, strict=True):
+                sub[v] = m
+            body = _substitute(dataclasses.replace(st, gen=None), sub)  # type: ignore[arg-type]
+            copies.append(cast(S.Stmt, dataclasses.replace(body, gen=new_gen)))  # type: ignore[type-var]
+        return copies
 
     # --------------------------------------------------------------------- constants
 
@@ -629,7 +783,7 @@ class _Resolver:
         if g is None:
             return None
         binders: list[Binder] = []
-        for b in g.binders:
+        for b in map(_int_binder, g.binders):
             self._check_var_name(b, ctx)
             lo = self._iexpr(b.lo, ctx)
             hi = self._iexpr(b.hi, ctx)
@@ -811,6 +965,10 @@ class _Resolver:
             return self._block_name(ref, ctx.block)
         if name in ctx.scope:
             _fail(ref.pos, f"'{name}' is a generator variable, not a term")
+        if name in self.agent_indexed or (name in self.names and name not in self.int_indexed):
+            member = self._agent_member_term(ref, ctx)
+            if member is not None:
+                return member
         info = self.names.get(name)
         if info is not None:
             given = ref.index or ()
@@ -856,6 +1014,41 @@ class _Resolver:
                 self.agents,
                 *((ctx.block.roles, ctx.block.fresh) if ctx.block is not None else ()),
             ),
+        )
+
+    def _agent_member_term(self, ref: S.Ref, ctx: _Ctx) -> Term | None:
+        """`k[alice]`, `k[u[i]]`, `k[A]` in a protocol block: a value of a family indexed
+        by agents (None: `ref` is not indexed by agents)."""
+        key = self._agent_key(ref, ctx, declaring=False)
+        if key is None:
+            return None
+        name, index = key
+        if any(isinstance(i, IVar) and i.name.startswith("@") for i in index):
+            return TName(name, index, ref.pos)  # a template: each session fills it in
+        self._known_member(ref.name, name, ref.pos)
+        out = TName(name, index, ref.pos)
+        if index:
+            ctx.checks.append(_Check("value", name, index, ref.pos, ctx.in_sum == 0, ctx.scope))
+        return out
+
+    def _show_member(self, name: str) -> str:
+        """`k[alice]`, or `k[u[...]]` for the member family of an agent family `u`."""
+        inner = name[name.find("[") + 1 : -1]
+        decl = self.agents.get(inner)
+        return f"{name[:-1]}[...]]" if decl is not None and decl.dims else name
+
+    def _known_member(self, family: str, name: str, pos: Pos) -> None:
+        """Report a member of an agent-indexed family that no statement declares."""
+        if name in self.names:
+            return
+        if family in self.failed_values:
+            raise _Fail(None)
+        members = sorted(self.agent_indexed.get(family, ()))
+        shown = ", ".join(self._show_member(m) for m in members)
+        _fail(
+            pos,
+            f"no value {self._show_member(name)} is declared"
+            + (f" ('{family}' is declared for {shown})" if members else ""),
         )
 
     def _call(self, e: S.Call, ctx: _Ctx) -> Term:
@@ -940,7 +1133,7 @@ class _Resolver:
             _fail(g.conds[0].pos, "an agent family cannot have conditions: it is a box of ranges")
         ctx = _Ctx()
         bounds: dict[str, tuple[int, int]] = {}
-        for b in g.binders:
+        for b in map(_int_binder, g.binders):
             self._check_var_name(b, ctx)
             lo, hi = (
                 self._const_int(b.lo, ctx, "a range bound"),
@@ -994,6 +1187,71 @@ class _Resolver:
             else:
                 out.append(self._iexpr(ix, ctx))
         return tuple(out)
+
+    def _index_agent(self, ix: S.Expr | S.RangeIdx, ctx: _Ctx) -> AgentRef | None:
+        """The agent an index names (`alice`, `u[3]`, `u[i]`, a role parameter `A`
+        inside a protocol block), or None if the index is not an agent."""
+        if not isinstance(ix, S.Ref) or ix.name in ctx.scope:
+            return None
+        if ctx.block is not None and ix.name in ctx.block.roles:
+            return self._role_agent(ix, ctx.block)
+        if ix.name not in self.agents:
+            return None
+        if any(isinstance(j, S.RangeIdx) for j in ix.index or ()):
+            _fail(ix.pos, "a range of agents is not allowed here", "name one agent")
+        return self._agent_ref(ix, ctx)
+
+    def _agent_key(
+        self, ref: S.Ref, ctx: _Ctx, declaring: bool
+    ) -> tuple[str, tuple[IExpr, ...]] | None:
+        """The member of a family indexed by agents that `ref` names, as (name, index):
+        `k[alice]` is the value named `k[alice]` (no index), `k[u[i]]` the member i of the
+        family `k[u]`; None when `ref`'s indices are not agents. Inside a protocol block,
+        a role parameter stands for the session's agent: `k[A]` is kept as `k` indexed by
+        `@A`, filled in by each session (`_instantiate`)."""
+        given = ref.index or ()
+        agents = [self._index_agent(ix, ctx) for ix in given]
+        if not given or all(a is None for a in agents):
+            if not declaring and ref.name in self.agent_indexed and given:
+                members = ", ".join(sorted(self.agent_indexed[ref.name]))
+                _fail(
+                    given[0].pos,
+                    f"'{ref.name}' is indexed by agents (declared: {members})",
+                )
+            return None
+        if ref.name in self.int_indexed:
+            _fail(ref.pos, f"'{ref.name}' is indexed by integers, not by agents")
+        for ix, a in zip(given, agents, strict=True):
+            if a is None:
+                _fail(ix.pos, f"every index of '{ref.name}' must be an agent, as the others are")
+        acts = [a for a in agents if a is not None]
+        if ctx.block is not None and any(a.name in ctx.block.roles for a in acts):
+            if any(a.index for a in acts):
+                _fail(ref.pos, "inside a protocol block, index values by roles and named agents")
+            return ref.name, tuple(IVar("@" + a.name) for a in acts)
+        return _agent_member(ref.name, acts, ref.pos)
+
+    def _declared_index(self, ref: S.Ref, ctx: _Ctx, kind: str) -> tuple[str, tuple[IExpr, ...]]:
+        """The name and index a value declaration declares: `x[i]` as written, or a
+        member of a family indexed by agents (`k[alice]`, `k[u[i]]`: `_agent_key`)."""
+        key = self._agent_key(ref, ctx, declaring=True)
+        if key is None:
+            if ref.name in self.agent_indexed and ref.index:
+                _fail(
+                    ref.pos,
+                    f"'{ref.name}' is indexed by agents elsewhere: index it by agents here",
+                )
+            if ref.index:
+                self.int_indexed.add(ref.name)
+            return ref.name, self._value_index(ref, ctx)
+        name, index = key
+        members = self.agent_indexed.setdefault(ref.name, set())
+        first = self.names.get(name)
+        if name in members and not index and first is not None:
+            _fail(ref.pos, f"'{name}' is declared twice (first at line {first.pos.line})")
+        members.add(name)
+        self.names[name] = NameInfo(kind, len(index), ref.pos)  # type: ignore[arg-type]
+        return name, index
 
     def _value_stmt(self, k: int, st: S.PublicStmt | S.ValueStmt | S.NoiseStmt) -> None:
         """One `public`/`secret`/`random`/`key`/`noise` statement: one ValueDecl per name."""
@@ -1050,12 +1308,12 @@ class _Resolver:
                 continue
             try:
                 ctx = _Ctx(dict(ctx0.scope))
-                index = self._value_index(ref, ctx)
+                name, index = self._declared_index(ref, ctx, kind)
                 holders = tuple(self._agent_ref(h, ctx, allow_range=True) for h in holders_src)
                 gen = self._finish_gen(gen0, ctx)
                 decl = ValueDecl(
                     kind,
-                    ref.name,
+                    name,
                     index,
                     holders,
                     gen,
@@ -1497,6 +1755,13 @@ class _Resolver:
             self.value_scopes.append(ctx.scope)
             self.names[name] = NameInfo("random", len(idx), pos)
             self.failed_values.discard(name)
+        def member(family: str, acts: list[AgentRef], pos: Pos) -> TName:
+            name, index = _agent_member(family, acts, st.pos)
+            self._known_member(family, name, st.pos)
+            if index:
+                ctx.checks.append(_Check("value", name, index, st.pos, True, ctx.scope))
+            return TName(name, index, pos)
+
         for j, (mst, srole, rrole, term, unchecked, text) in enumerate(tpl.messages, start=1):
             self.messages.append(
                 Message(
@@ -1504,14 +1769,14 @@ class _Resolver:
                     None,
                     by_role[srole],
                     by_role[rrole] if rrole is not None else None,
-                    _instantiate(term, by_role, fresh),
+                    _instantiate(term, by_role, fresh, member),
                     gen,
                     mst.pos,
                     text,
                     session=(sname, idx),
                     sender_role=srole,
                     receiver_role=rrole,
-                    unchecked=tuple(_instantiate(u, by_role, fresh) for u in unchecked),
+                    unchecked=tuple(_instantiate(u, by_role, fresh, member) for u in unchecked),
                 )
             )
 
@@ -1848,7 +2113,11 @@ class _Resolver:
             ok = ok and all(b[0] <= v <= b[1] for v, b in zip(idx, box, strict=False))
         if ok:
             return True
-        shown = f"{chk.name}[{', '.join(map(str, idx))}]"
+        shown = (
+            f"{chk.name[:-1]}[{', '.join(map(str, idx))}]]"  # `k[u[3]]`, indexed by agents
+            if chk.name.endswith("]")
+            else f"{chk.name}[{', '.join(map(str, idx))}]"
+        )
         when = ""
         if env:
             visible = {k: v for k, v in env.items() if not k.startswith("#")}
@@ -1874,6 +2143,55 @@ class _Resolver:
         return False
 
 
+def _int_binder(b: S.Binder | S.AgentBinder) -> S.Binder:
+    """A binder over integers; agent binders are expanded before (`_expand_agent_binders`)
+    wherever they are allowed, so one met here is misplaced."""
+    if isinstance(b, S.AgentBinder):
+        _fail(
+            b.pos,
+            f"'{b.var}' ranges over agents, which is allowed only in a statement's own "
+            "generator (not in sum(...), an agent family or a session family)",
+        )
+    return b
+
+
+def _agent_member(
+    name: str, agents: list[AgentRef], pos: Pos
+) -> tuple[str, tuple[IExpr, ...]]:
+    """The value of family `name` for these agents: `k[alice]` (scalar agents: one value
+    each, named with its agents) or the family `k[u]` indexed as `u` is (`k[u[3]]`)."""
+    if all(not a.index for a in agents):
+        return f"{name}[{','.join(a.name for a in agents)}]", ()
+    if len(agents) == 1:
+        return f"{name}[{agents[0].name}]", agents[0].index
+    _fail(
+        pos,
+        f"'{name}' can be indexed by several agents only when none is in a family",
+        f"write {name}[a] for a in u[1..N], or list the agents: for a in {{alice, bob}}",
+    )
+
+
+def _substitute(node: object, sub: Mapping[str, S.Expr]) -> object:
+    """A syntax node with every bare reference to a variable of `sub` replaced (the
+    replacement keeps the position of the place it fills)."""
+    if isinstance(node, S.Ref) and node.index is None and node.name in sub:
+        repl = sub[node.name]
+        return dataclasses.replace(repl, pos=node.pos)
+    if isinstance(node, tuple):
+        return tuple(_substitute(x, sub) for x in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {}
+        for f in dataclasses.fields(node):
+            if f.name == "pos" or not f.init:
+                continue
+            old = getattr(node, f.name)
+            new = _substitute(old, sub)
+            if new is not old:
+                changes[f.name] = new
+        return dataclasses.replace(node, **changes) if changes else node
+    return node
+
+
 def show_ref(r: S.Ref) -> str:
     """A name reference as written in canonical layout."""
     return S.show_expr(r)
@@ -1884,21 +2202,35 @@ def _when(env: Mapping[str, int]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in env.items() if not k.startswith("#"))
 
 
-def _instantiate(t: Term, agents: Mapping[str, AgentRef], fresh: Mapping[str, TName]) -> Term:
+def _instantiate(
+    t: Term,
+    agents: Mapping[str, AgentRef],
+    fresh: Mapping[str, TName],
+    member: Callable[[str, list[AgentRef], Pos], TName],
+) -> Term:
     """A protocol block's term for one session: role parameters (`TAgent(A)`) become the
-    session's agents, fresh values (`TName(na)`) the session's values `S.na`."""
+    session's agents, fresh values (`TName(na)`) the session's values `S.na`, and values
+    indexed by roles (`k[A]`, kept as `k` indexed by `@A`) the values of the session's
+    agents (`member`)."""
     if isinstance(t, TAgent):
         a = agents.get(t.agent.name)
         return TAgent(a) if a is not None and not t.agent.index else t
     if isinstance(t, TName):
+        if t.index and all(isinstance(i, IVar) and i.name.startswith("@") for i in t.index):
+            acts = [
+                agents.get(i.name[1:], AgentRef(i.name[1:]))
+                for i in t.index
+                if isinstance(i, IVar)
+            ]
+            return member(t.name, acts, t.pos)
         f = fresh.get(t.name)
         return TName(f.name, f.index, t.pos) if f is not None and not t.index else t
     if isinstance(t, TTuple):
-        return TTuple(tuple(_instantiate(p, agents, fresh) for p in t.parts))
+        return TTuple(tuple(_instantiate(p, agents, fresh, member) for p in t.parts))
     if isinstance(t, TApp):
-        return TApp(t.fn, tuple(_instantiate(a, agents, fresh) for a in t.args), t.pos)
+        return TApp(t.fn, tuple(_instantiate(a, agents, fresh, member) for a in t.args), t.pos)
     if isinstance(t, TLin):
-        return TLin(tuple((c, _instantiate(p, agents, fresh)) for c, p in t.parts))
+        return TLin(tuple((c, _instantiate(p, agents, fresh, member)) for c, p in t.parts))
     return t  # no sums in protocol blocks
 
 

@@ -157,6 +157,18 @@ class Binder:
 
 
 @dataclass(frozen=True)
+class AgentBinder:
+    """`var in {alice, bob}` (scalar agents) or `var in u[1..N]` (an agent family, one
+    range index): a variable that stands for an agent (docs/language.md, values indexed
+    by agents)."""
+
+    var: str
+    agents: tuple[Expr, ...]  # the set's members, or the one family reference `u[1..N]`
+    family: bool = False  # `var in u[1..N]`
+    pos: Pos = NOPOS
+
+
+@dataclass(frozen=True)
 class Cond:
     """`left OP right`, OP one of `< <= > >= == !=`."""
 
@@ -170,7 +182,7 @@ class Cond:
 class Gen:
     """`for b1, b2 ... [if c1, c2 ...]`."""
 
-    binders: tuple[Binder, ...]
+    binders: tuple[Binder | AgentBinder, ...]
     conds: tuple[Cond, ...] = ()
     pos: Pos = NOPOS
 
@@ -541,9 +553,18 @@ def show_expr(e: Expr | RangeIdx) -> str:
     raise TypeError(e)
 
 
+def show_binder(b: Binder | AgentBinder) -> str:
+    """`i in 1..N`, `a in {alice, bob}`, `a in u[1..N]`."""
+    if isinstance(b, AgentBinder):
+        if b.family:
+            return f"{b.var} in {show_expr(b.agents[0])}"
+        return f"{b.var} in {{{', '.join(show_expr(r) for r in b.agents)}}}"
+    return f"{b.var} in {show_expr(b.lo)}..{show_expr(b.hi)}"
+
+
 def show_gen(g: Gen) -> str:
     """`for i in 1..N, j in i + 1..N if i != 2`."""
-    text = "for " + ", ".join(f"{b.var} in {show_expr(b.lo)}..{show_expr(b.hi)}" for b in g.binders)
+    text = "for " + ", ".join(show_binder(b) for b in g.binders)
     if g.conds:
         text += " if " + ", ".join(
             f"{show_expr(c.left)} {c.op} {show_expr(c.right)}" for c in g.conds

@@ -74,6 +74,8 @@ def show(t: GTerm) -> str:
             if "." in t.base:  # a value of a session family: the index is the session's
                 session, value = t.base.split(".", 1)
                 return f"{session}[{','.join(str(i) for i in t.idx)}].{value}"
+            if t.base.endswith("]"):  # `k[u]`: indexed by the agents u[i] (`k[u[3]]`)
+                return f"{t.base[:-1]}[{','.join(str(i) for i in t.idx)}]]"
             return f"{t.base}[{','.join(str(i) for i in t.idx)}]"
         return t.base
     if isinstance(t, App):
