@@ -22,6 +22,7 @@ from tipasp.cli import main
 from tipasp.errors import SpecError
 from tipasp.model import Model
 from tipasp.report import check_spec
+from tipasp.terms import show
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -74,8 +75,9 @@ def check_file(directory: Path, text: str, name: str = "spec.tip", **options: An
 
 
 def learners(result: Any) -> list[list[str]]:
-    """The coalitions of a `who learns` result, in the order reported."""
-    return [lr["coalition"] for lr in result["learners"]]
+    """The coalitions of a `who learns` result (results.WhoLearns), in the order
+    reported, as lists of agent names."""
+    return [[show(a) for a in lr.coalition] for lr in result.learners]
 
 
 # ------------------------------------------------------------------ the front end

@@ -12,7 +12,6 @@ same specs first (so that a failure there is the engine's).
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import pytest
 import reference
@@ -25,6 +24,7 @@ from tipasp.answer import Options
 from tipasp.errors import SpecError
 from tipasp.model import Model, Query
 from tipasp.report import check_spec
+from tipasp.results import Assertion, Learns, Result, WhoLearns
 from tipasp.terms import Name, show
 
 # TIPASP_EXAMPLES=N runs N examples per random test (a longer hunt for disagreements)
@@ -35,11 +35,11 @@ SETTINGS = settings(max_examples=EXAMPLES or 80, deadline=None, phases=PHASES,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def run(model: Model) -> list[dict[str, Any]]:
+def run(model: Model) -> list[Result]:
     return check_spec(model, Options())
 
 
-def run_or_skip(model: Model) -> list[dict[str, Any]]:
+def run_or_skip(model: Model) -> list[Result]:
     """check_spec; a spec the engine rejects is skipped here (the senders test reports
     it); any other error fails with the spec's text."""
     try:
@@ -85,9 +85,10 @@ def test_learns_agrees_with_reference(spec: GenSpec, data: st.DataObject) -> Non
         if coal not in closures:
             closures[coal] = reference.closure(ref, coal, q.after)
         want = closures[coal].learns(ground.term(q.target, {}))
-        if res["answer"] != want:
-            bad.append(f"{q.text}: engine {res['answer']}, reference {want}")
-        elif want and res.get("proof") is None:
+        assert isinstance(res, Learns)
+        if res.answer != want:
+            bad.append(f"{q.text}: engine {res.answer}, reference {want}")
+        elif want and (res.learner is None or res.learner.proof is None):
             bad.append(f"{q.text}: yes without a proof")
     assert not bad, spec.text() + "\n" + "\n".join(bad)
 
@@ -105,16 +106,17 @@ def test_who_learns_agrees_with_reference(spec: GenSpec, data: st.DataObject) ->
     bad = []
     for q, res in zip(model.questions, results, strict=True):
         want = reference.who_learns(ref, ground.term(q.target, {}), q.after)
-        got_learners = {tuple(lr["coalition"]) for lr in res["learners"]}
+        assert isinstance(res, WhoLearns)
+        got_learners = {tuple(show(a) for a in lr.coalition) for lr in res.learners}
         want_learners = {tuple(names(c)) for c in want.learners}
-        got_holders = sorted(h[0] for h in res["holders"])
-        if (got_learners, got_holders, res["public"]) != (
+        got_holders = names(res.holders)
+        if (got_learners, got_holders, res.public) != (
                 want_learners, names(want.holders), want.public):
-            bad.append(f"{q.text}: engine holders {got_holders} public {res['public']} "
+            bad.append(f"{q.text}: engine holders {got_holders} public {res.public} "
                        f"learners {sorted(got_learners)}; reference holders "
                        f"{names(want.holders)} public {want.public} "
                        f"learners {sorted(want_learners)}")
-        missing = [lr["coalition"] for lr in res["learners"] if lr.get("proof") is None]
+        missing = [names(lr.coalition) for lr in res.learners if lr.proof is None]
         if missing:
             bad.append(f"{q.text}: learners without a proof: {missing}")
     assert not bad, spec.text() + "\n" + "\n".join(bad)
@@ -136,11 +138,11 @@ def test_senders_can_send_generated_messages(spec: GenSpec) -> None:
 # ---------------------------------------------------------------- known bugs
 
 
-def answers(text: str) -> list[dict[str, Any]]:
+def answers(text: str) -> list[Result]:
     return run(frontend.load_text(text))
 
 
-def ref_answers(text: str) -> list[Any]:
+def ref_answers(text: str) -> list[bool | reference.Who]:
     """The reference's answer to each question of the spec (a bool, or a Who)."""
     model = frontend.load_text(text)
     ref = reference.spec_of(model)
@@ -154,15 +156,16 @@ def ref_answers(text: str) -> list[Any]:
     return out
 
 
-def yes_no(results: list[dict[str, Any]]) -> list[bool]:
+def yes_no(results: list[Result]) -> list[bool]:
     out = []
     for r in results:
-        if r["kind"] == "learns":
-            out.append(r["answer"])
-            if r["answer"]:
-                assert r.get("proof") is not None, f"line {r['line']}: yes without a proof"
-        else:  # assert
-            out.append(r["holds"])
+        if isinstance(r, Learns):
+            out.append(r.answer)
+            if r.learner is not None:
+                assert r.learner.proof is not None, f"line {r.line}: yes without a proof"
+        else:
+            assert isinstance(r, Assertion)
+            out.append(r.holds)
     return out
 
 
@@ -410,7 +413,7 @@ def test_reference_on_known_bugs(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_engine_on_known_bugs(name: str) -> None:
     text, expected = CASES[name]
-    results = [r for r in answers(text) if r["kind"] != "who_learns"]
+    results = [r for r in answers(text) if not isinstance(r, WhoLearns)]
     assert yes_no(results) == expected
 
 
@@ -418,16 +421,16 @@ def test_engine_on_known_bugs(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(NEW_CASES))
 def test_engine_on_new_disagreements(name: str) -> None:
     text, expected = NEW_CASES[name]
-    results = [r for r in answers(text) if r["kind"] != "who_learns"]
+    results = [r for r in answers(text) if not isinstance(r, WhoLearns)]
     assert yes_no(results) == expected
 
 
 # Catches: bug 3 in `who learns`: x + y - y is x, held by a and learned by b.
 def test_who_learns_cancelling_sum() -> None:
-    (who,) = [r for r in answers(CANCEL) if r["kind"] == "who_learns"]
-    assert [h[0] for h in who["holders"]] == ["a"]
-    assert [lr["coalition"] for lr in who["learners"]] == [["b"]]
-    assert all(lr["proof"] is not None for lr in who["learners"])
+    (who,) = [r for r in answers(CANCEL) if isinstance(r, WhoLearns)]
+    assert who.holders == (Name("a"),)
+    assert [lr.coalition for lr in who.learners] == [(Name("b"),)]
+    assert all(lr.proof is not None for lr in who.learners)
     ref = ref_answers(CANCEL)[1]
     assert ref == reference.Who(frozenset([Name("a")]), False,
                                 frozenset([frozenset([Name("b")])]))
@@ -436,5 +439,5 @@ def test_who_learns_cancelling_sum() -> None:
 # Catches: bug 7, `assert not b learns x + y` holding although two shares give x + y.
 def test_assert_not_learns_shares_of_sum_fails_with_proof() -> None:
     res = answers(SHARES_LINEAR)[1]
-    assert res["kind"] == "assert" and res["holds"] is False
-    assert res["counterexample"] is not None and res["counterexample"]["proof"] is not None
+    assert isinstance(res, Assertion) and res.holds is False
+    assert res.answered() and res.answered()[0].proof is not None

@@ -12,16 +12,17 @@ from tipasp.answer import Options
 from tipasp.attack_roles import Var, roles
 from tipasp.attack_search import AttackSearch
 from tipasp.report import check_spec
+from tipasp.results import Result
 from tipasp.terms import Name
 
 
-def by_line(res: list[dict], line: int) -> dict:
-    return next(r for r in res if r["line"] == line)
+def by_line(res: list[Result], line: int) -> Result:
+    return next(r for r in res if r.line == line)
 
 
 def test_lowe_attack_on_needham_schroeder_is_found_and_checked() -> None:
     res = check_example("nspk_narration.tip")
-    learns = by_line(res, 20)
+    learns = by_line(res, 20).to_json()
     assert learns["answer"] is True and learns["bounded"] is True
     events = learns["attack"]["events"]
     # the shortest attack: alice starts with eve, eve replays to bob, bob's answer
@@ -34,28 +35,28 @@ def test_lowe_attack_on_needham_schroeder_is_found_and_checked() -> None:
     assert learns["attack"]["proof"]["steps"][-1]["term"] == "nb2"
     who = by_line(res, 21)
     assert learners(who) == [["eve"], ["alice"]]
-    assert who["learners"][0]["attack"]["events"] == events
-    assert by_line(res, 22)["holds"] is True
+    assert who.to_json()["learners"][0]["attack"]["events"] == events
+    assert by_line(res, 22).to_json()["holds"] is True
 
 
 def test_the_lowe_fix_has_no_attack_within_the_bound() -> None:
     res = check_example("nsl_narration.tip")
-    fixed = by_line(res, 21)
+    fixed = by_line(res, 21).to_json()
     assert fixed["holds"] is True and fixed["bounded"] is True
     who = by_line(res, 22)
     assert learners(who) == [["alice"]]
-    assert who["bounded"] is True
+    assert who.to_json()["bounded"] is True
 
 
 def test_unauthenticated_diffie_hellman_has_a_man_in_the_middle() -> None:
-    (res,) = check_example("dh_mitm.tip")
+    (res,) = (r.to_json() for r in check_example("dh_mitm.tip"))
     assert res["answer"] is True
     terms = [e["term"] for e in res["attack"]["events"]]
     assert "exp(g, e)" in terms  # eve's half key replaces bob's
 
 
 def test_signed_diffie_hellman_keeps_the_secret() -> None:
-    (res,) = check_example("dh_signed.tip")
+    (res,) = (r.to_json() for r in check_example("dh_signed.tip"))
     assert res["holds"] is True and res["bounded"] is True
 
 
@@ -88,7 +89,7 @@ query bob learns s
 query {bob} learns k
 """
     res = check_text(text, "insider.tip")
-    assert [r["answer"] for r in res] == [True, True]
+    assert [r.to_json()["answer"] for r in res] == [True, True]
 
 
 def test_no_attack_when_the_key_stays_between_honest_agents() -> None:
@@ -101,18 +102,25 @@ server -> alice : enc(kas, k)
 alice -> server : enc(k, s)
 assert not mallory learns s
 """
-    (res,) = check_text(text, "honest.tip")
+    (res,) = (r.to_json() for r in check_text(text, "honest.tip"))
     assert res["holds"] is True and res["bounded"] is True
 
 
 @pytest.mark.parametrize("name", ["nspk_narration.tip", "dh_mitm.tip"])
 def test_every_attack_replays_in_the_checker(name: str) -> None:
     from tipasp import proofcheck
+    from tipasp.attack_search import attack_json
+    from tipasp.terms import show
 
     model = frontend.load(str(EXAMPLES / name))
+    attacks = 0
     for r in check_spec(model, Options()):
-        if r.get("attack"):
-            assert proofcheck.check_attack(r["attack"], model, r["target"]) == []
+        for lr in r.answered():
+            if lr.attack is not None:
+                attacks += 1
+                assert proofcheck.check_attack(attack_json(lr.attack), model,
+                                               show(r.target)) == []
+    assert attacks
 
 
 def test_the_search_is_fast_on_lowe() -> None:
@@ -158,7 +166,7 @@ alice -> bob : enc(k, m)
 bob -> alice : m
 query eve learns x
 """
-    (res,) = check_text(text, "lin.tip")
+    (res,) = (r.to_json() for r in check_text(text, "lin.tip"))
     assert res["answer"] is True
     assert res["attack"]["proof"]["steps"][-1]["rule"] == "linear"
 
@@ -168,15 +176,14 @@ def test_secure_aggregation_a_malicious_server_unmasks_a_live_user() -> None:
     names a live user (u2) as dropped (a `?` part u1 accepts unchecked) and learns
     u2's input; an honest server learns only the sum."""
     path = EXAMPLES / "secagg_dropout.tip"
-    res = check_example("secagg_dropout.tip")
-    total, single = res
+    total, single = (r.to_json() for r in check_example("secagg_dropout.tip"))
     assert total["answer"] is True and single["answer"] is True
     events = single["attack"]["events"]
     named = [e for e in events if e["kind"] == "deliver" and e["to"] == "u1"
              and e["line"] == 34]
     assert [e["term"] for e in named] == ["exp(g, a2)"]  # u2's key, named as dropped
     honest = path.read_text().replace("malicious server\n", "")
-    total, single = check_text(honest, "secagg.tip")
+    total, single = (r.to_json() for r in check_text(honest, "secagg.tip"))
     assert total["answer"] is True and single["answer"] is False
 
 
@@ -192,26 +199,25 @@ def test_a_part_marked_unchecked_is_accepted_afresh() -> None:
 
 
 def test_a_name_sent_in_clear_is_relabelled_and_the_fix_holds() -> None:
-    (res,) = check_example("name_in_clear.tip")
+    (res,) = (r.to_json() for r in check_example("name_in_clear.tip"))
     assert res["answer"] is True
     relabelled = res["attack"]["events"][1]
     assert relabelled["kind"] == "deliver" and relabelled["term"] == "(eve, enc(k, s1.na))"
     assert res["attack"]["events"][2]["term"] == "aenc(pk(eve), (s1.na, s1.s))"
-    (fixed,) = check_example("name_in_clear_fixed.tip")
+    (fixed,) = (r.to_json() for r in check_example("name_in_clear_fixed.tip"))
     assert fixed["holds"] is True and fixed["bounded"] is True
 
 
 def test_protocol_blocks_give_lowes_attack_as_in_the_contract() -> None:
-    res = check_example("nspk.tip")
-    who, nobody = res
-    assert learners(who) == [["eve"], ["alice"]]
+    who, nobody = (r.to_json() for r in check_example("nspk.tip"))
+    assert [lr["coalition"] for lr in who["learners"]] == [["eve"], ["alice"]]
     events = who["learners"][0]["attack"]["events"]
     assert [(e["kind"], e["session"], e["role"]) for e in events] == [
         ("send", "s1", "A"), ("deliver", "s2", "B"), ("send", "s2", "B"),
         ("deliver", "s1", "A"), ("send", "s1", "A")]
     assert nobody["holds"] is False and nobody["counterexample"]["attack"]["events"] == events
     (_, nsl) = check_example("nsl.tip")
-    assert nsl["holds"] is True
+    assert nsl.to_json()["holds"] is True
 
 
 def test_signatures_nobody_can_make_are_not_candidates_but_an_oracle_s_are() -> None:

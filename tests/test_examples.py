@@ -13,30 +13,36 @@ from conftest import EXAMPLES, check_example, check_file, learners
 from tipasp import frontend
 from tipasp.answer import Options
 from tipasp.report import check_spec
+from tipasp.results import Assertion, Result
 
 
-def by_line(res: list[dict[str, Any]], text: str, name: str) -> dict[str, Any]:
+def by_line(res: list[Result], text: str, name: str) -> Result:
     lines = (EXAMPLES / name).read_text().splitlines()
     exact = [i for i, ln in enumerate(lines, 1) if ln.split("#")[0].strip() == text]
     line = exact[0] if exact else next(
         i for i, ln in enumerate(lines, 1) if ln.strip().startswith(text)
     )
-    (hit,) = [r for r in res if r["line"] == line]
+    (hit,) = [r for r in res if r.line == line]
     return hit
 
 
-def assertions(res: list[dict[str, Any]]) -> dict[str, bool]:
-    return {r["text"]: r["holds"] for r in res if r["kind"] == "assert"}
+def json_by_line(res: list[Result], text: str, name: str) -> dict[str, Any]:
+    """The result of the question `text` of the example `name`, in its JSON form."""
+    return by_line(res, text, name).to_json()
+
+
+def assertions(res: list[Result]) -> dict[str, bool]:
+    return {r.text: r.holds for r in res if isinstance(r, Assertion)}
 
 
 def test_secure_sum_only_server_with_both_neighbours_learns_x1() -> None:
     res = check_example("secure_sum.tip")
-    who = by_line(res, "query who learns x[1]", "secure_sum.tip")
+    who = json_by_line(res, "query who learns x[1]", "secure_sum.tip")
     assert who["holders"] == [["u[1]"]]
-    assert learners(who) == [["server", "u[2]", "u[5]"]]
+    assert [lr["coalition"] for lr in who["learners"]] == [["server", "u[2]", "u[5]"]]
     steps = who["learners"][0]["proof"]["steps"]
     assert steps[-1]["rule"] == "linear" and steps[-1]["term"] == "x[1]"
-    alone = by_line(res, "query server learns x[1]", "secure_sum.tip")
+    alone = json_by_line(res, "query server learns x[1]", "secure_sum.tip")
     assert alone["answer"] is False
     assert "m[1]" in alone["why_not"] and "m[5]" in alone["why_not"]
     assert assertions(res) == {"not server learns x[3]": True}
@@ -46,8 +52,8 @@ def test_needham_schroeder_nonces_stay_secret_from_a_passive_eavesdropper() -> N
     res = check_example("needham_schroeder.tip")
     na = by_line(res, "query who learns na", "needham_schroeder.tip")
     nb = by_line(res, "query who learns nb", "needham_schroeder.tip")
-    assert na["holders"] == [["alice"]] and learners(na) == [["bob"]]
-    assert nb["holders"] == [["bob"]] and learners(nb) == [["alice"]]
+    assert na.to_json()["holders"] == [["alice"]] and learners(na) == [["bob"]]
+    assert nb.to_json()["holders"] == [["bob"]] and learners(nb) == [["alice"]]
     assert all(assertions(res).values()), assertions(res)
 
 
@@ -56,23 +62,23 @@ def test_diffie_hellman_key_is_shared_but_hidden_from_eve() -> None:
     assert all(assertions(res).values()), assertions(res)
     who = by_line(res, "query who learns msg", "diffie_hellman.tip")
     assert learners(who) == [["bob"]]
-    rules = [s["rule"] for s in who["learners"][0]["proof"]["steps"]]
+    rules = [s["rule"] for s in who.to_json()["learners"][0]["proof"]["steps"]]
     assert "dh" in rules and rules[-1] == "decrypt"
 
 
 def test_hashed_pin_is_guessed_but_salted_pin_is_not() -> None:
     res = check_example("pin.tip")
-    pin = by_line(res, "query eve learns pin", "pin.tip")
+    pin = json_by_line(res, "query eve learns pin", "pin.tip")
     assert pin["answer"] is True
     assert pin["proof"]["steps"][-1]["rule"] == "guess"
-    pin2 = by_line(res, "query eve learns pin2", "pin.tip")
+    pin2 = json_by_line(res, "query eve learns pin2", "pin.tip")
     assert pin2["answer"] is False
     assert all(assertions(res).values()), assertions(res)
 
 
 def test_guess_bits_bound_disables_guessing_of_larger_ranges() -> None:
     res = check_example("pin.tip", Options(guess_bits=10))  # 10,000 values > 2^10
-    pin = by_line(res, "query eve learns pin", "pin.tip")
+    pin = json_by_line(res, "query eve learns pin", "pin.tip")
     assert pin["answer"] is False
 
 
@@ -80,7 +86,7 @@ def test_key_chain_is_opened_only_by_the_whole_coalition() -> None:
     res = check_example("key_chain.tip")
     who = by_line(res, "query who learns doc", "key_chain.tip")
     assert learners(who) == [["clerk", "courier", "vault"]]
-    pair = by_line(res, "query {courier, vault} learns doc", "key_chain.tip")
+    pair = json_by_line(res, "query {courier, vault} learns doc", "key_chain.tip")
     assert pair["answer"] is False and "k1" in pair["why_not"]
     assert all(assertions(res).values()), assertions(res)
 
@@ -114,7 +120,7 @@ def test_shamir_with_two_corrupt_holders_nobody_learns() -> None:
 def test_key_server_corrupt_server_plus_one_user_reads_other_users_data() -> None:
     res = check_example("key_server.tip")
     sess = by_line(res, "query who learns sess[1]", "key_server.tip")
-    assert sess["holders"] == [["server"]]
+    assert sess.to_json()["holders"] == [["server"]]
     assert learners(sess) == [["u[1]"], ["u[2]"]]
     data = by_line(res, "query who learns data[1]", "key_server.tip")
     assert learners(data) == [["u[2]"], ["server", "u[3]"], ["server", "u[4]"]]
@@ -137,40 +143,43 @@ def test_secure_sum_with_seven_users_the_colluders_no_longer_hold_both_masks() -
 
 def test_every_proof_of_every_example_passes_the_independent_checker() -> None:
     from tipasp import proofcheck
-    from tipasp.answer import answered
+    from tipasp.attack_search import attack_json
+    from tipasp.results import Learns, WhoLearns
     from tipasp.terms import show
 
     checked = 0
     for path in sorted(EXAMPLES.glob("*.tip")):
         model = frontend.load(str(path))
         for r in check_spec(model, Options()):
-            if r.get("answer") is True or (r["kind"] == "who_learns" and r["learners"]):
-                assert answered(r), (path.name, r["line"])
-            for place in answered(r):
-                p = place["_proof"]  # every yes has its own proof, for its own coalition
-                assert p is not None, (path.name, r["line"])
-                assert show(p.target) == r["target"]
-                if place.get("attack"):  # an attack: replayed, its final proof included
-                    problems = proofcheck.check_attack(place["attack"], model, r["target"])
-                    assert problems == [], (path.name, r["line"], problems)
+            if isinstance(r, Learns) and r.answer or isinstance(r, WhoLearns) and r.learners:
+                assert r.answered(), (path.name, r.line)
+            target = show(r.target)
+            for learner in r.answered():
+                p = learner.proof  # every yes has its own proof, for its own coalition
+                assert p is not None, (path.name, r.line)
+                assert show(p.target) == target
+                if learner.attack is not None:  # replayed, its final proof included
+                    problems = proofcheck.check_attack(attack_json(learner.attack), model,
+                                                       target)
+                    assert problems == [], (path.name, r.line, problems)
                     checked += 1
                     continue
-                assert list(p.coalition) == (place.get("coalition") or r["coalition"])
+                assert list(p.coalition) == [show(a) for a in learner.coalition]
                 problems = proofcheck.check(p.to_json(), model, list(p.coalition),
-                                            show(p.target), after=r.get("after"))
-                assert problems == [], (path.name, r["line"], problems)
+                                            show(p.target), after=r.after)
+                assert problems == [], (path.name, r.line, problems)
                 checked += 1
     assert checked >= 25
 
 
 def test_published_total_any_two_users_learn_the_third() -> None:
     res = check_example("published_total.tip")
-    who = by_line(res, "query who learns x[3]", "published_total.tip")
+    who = json_by_line(res, "query who learns x[3]", "published_total.tip")
     assert who["holders"] == [["u[3]"]]
-    assert learners(who) == [["tally"], ["u[1]", "u[2]"]]
+    assert [lr["coalition"] for lr in who["learners"]] == [["tally"], ["u[1]", "u[2]"]]
     steps = who["learners"][1]["proof"]["steps"]
     assert steps[-1]["rule"] == "linear" and steps[-1]["coefficients"] == [1, -1, -1]
-    alone = by_line(res, "query u[1] learns x[3]", "published_total.tip")
+    alone = json_by_line(res, "query u[1] learns x[3]", "published_total.tip")
     assert alone["answer"] is False
     assert assertions(res) == {"{u[1], u[2]} learns x[3]": True}
 
@@ -184,8 +193,8 @@ def test_who_learns_finds_learners_that_need_a_longer_elimination(tmp_path) -> N
         "query who learns x1\n"
     ))
     assert learners(who) == [["server"]]
-    assert who["complete"] is True
-    last = who["learners"][0]["proof"]["steps"][-1]
+    assert who.complete is True
+    last = who.to_json()["learners"][0]["proof"]["steps"][-1]
     assert last["rule"] == "linear" and last["term"] == "x1"
 
 
@@ -196,7 +205,7 @@ def test_shares_numbered_from_zero_count_too(tmp_path) -> None:
         "dealer -> a : t[0]\ndealer -> b : t[2]\ncollude a, b\nquery who learns v\n"
     ))
     assert learners(who) == [["a", "b"]]
-    assert who["learners"][0]["proof"]["steps"][-1]["rule"] == "reconstruct"
+    assert who.to_json()["learners"][0]["proof"]["steps"][-1]["rule"] == "reconstruct"
 
 
 LINEAR_KEY_CHAIN = """agent owner, s1, s2, s3
@@ -217,8 +226,8 @@ assert nobody learns doc
 def test_who_learns_finds_a_key_recovered_by_linear_elimination(tmp_path) -> None:
     who, nobody = check_file(tmp_path, LINEAR_KEY_CHAIN)
     assert learners(who) == [["s1", "s2", "s3"]]
-    assert nobody["holds"] is False
-    assert check_file(tmp_path, LINEAR_KEY_CHAIN, max_coalition=2)[0]["learners"] == []
+    assert nobody.holds is False
+    assert learners(check_file(tmp_path, LINEAR_KEY_CHAIN, max_coalition=2)[0]) == []
 
 
 def test_who_learns_lists_only_minimal_coalitions(tmp_path) -> None:
@@ -251,7 +260,7 @@ def test_a_linear_term_is_one_term_wherever_and_however_it_is_written(tmp_path) 
         "a -> c : enc(k, (x, y))\n"
         "query b learns doc\nquery b learns hash(y + x)\nquery c learns doc\n"
     ))
-    assert [r["answer"] for r in res] == [True, True, False]
+    assert [r.answer for r in res] == [True, True, False]
 
 
 def test_a_linear_key_computed_from_derived_atoms_opens_its_ciphertext(tmp_path) -> None:
@@ -260,7 +269,7 @@ def test_a_linear_key_computed_from_derived_atoms_opens_its_ciphertext(tmp_path)
         "a -> b : enc(k, (x, r))\na -> b : y + r\na -> b : enc(x + y, doc)\n"
         "query b learns doc\n"
     ))
-    assert res["answer"] is True
-    steps = res["proof"]["steps"]
+    assert res.answer is True
+    steps = res.to_json()["proof"]["steps"]
     assert steps[-1]["rule"] == "decrypt"
     assert any(s["rule"] == "linear" and s["term"] == "x + y" for s in steps)

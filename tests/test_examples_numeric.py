@@ -11,11 +11,12 @@ from conftest import EXAMPLES, check_example, check_text, learners
 from test_examples import assertions, by_line
 
 from tipasp import dp
+from tipasp.results import Learns
 
 
 def test_secure_aggregation_matches_bonawitz_oracle() -> None:
     res = check_example("secure_aggregation.tip")
-    answers = {r["line"]: r["answer"] for r in res if r["kind"] == "learns"}
+    answers = {r.line: r.answer for r in res if isinstance(r, Learns)}
     name = "secure_aggregation.tip"
     expected = {
         "query server learns x[1] + x[2] + x[3] + x[4]": True,
@@ -37,14 +38,14 @@ def test_secure_aggregation_matches_bonawitz_oracle() -> None:
 def test_dropout_unmasking_exposes_u1_to_server_with_u2_u3() -> None:
     name = "secure_aggregation_dropout.tip"
     res = check_example(name)
-    before = by_line(res, "query {server, u[2], u[3]} learns x[1] after upload", name)
-    after = by_line(res, "query {server, u[2], u[3]} learns x[1]", name)
+    before = by_line(res, "query {server, u[2], u[3]} learns x[1] after upload", name).to_json()
+    after = by_line(res, "query {server, u[2], u[3]} learns x[1]", name).to_json()
     assert before["answer"] is False and before["after"] == 1
     assert after["answer"] is True
     who_end = by_line(res, "query who learns x[1]", name)
     who_upload = by_line(res, "query who learns x[1] after upload", name)
     assert learners(who_end) == [["server", "u[2]", "u[3]"]]
-    assert who_upload["learners"] == []
+    assert learners(who_upload) == []
 
 
 def gopa_mu(adjacency_honest: np.ndarray, sigma_eta: float, sigma_delta: float, i: int) -> float:
@@ -60,7 +61,8 @@ def gopa_mu(adjacency_honest: np.ndarray, sigma_eta: float, sigma_delta: float, 
 def test_gopa_complete_graph_four_honest_users() -> None:
     res = check_example("gopa.tip")
     colluders = ["server", "u[5]", "u[6]"]
-    leaks = [r for r in res if r["kind"] == "leakage" and r["coalition"] == colluders]
+    leaks = [r for r in (r.to_json() for r in res)
+             if r["kind"] == "leakage" and r["coalition"] == colluders]
     assert len(leaks) == 4
     oracle = gopa_mu(np.ones((4, 4)) - np.eye(4), 1.0, 1000.0, 0)
     for r in leaks:
@@ -72,7 +74,7 @@ def test_gopa_complete_graph_four_honest_users() -> None:
 
 def test_gopa_graph_epsilon_per_honest_user_follows_its_component() -> None:
     res = check_example("gopa_graph.tip")
-    leaks = {r["target"]: r for r in res if r["kind"] == "leakage"}
+    leaks = {r["target"]: r for r in (r.to_json() for r in res) if r["kind"] == "leakage"}
     adj = np.zeros((6, 6))
     for i, j in [(0, 1), (0, 2), (1, 2), (3, 4)]:
         adj[i, j] = adj[j, i] = 1
@@ -91,7 +93,7 @@ def test_gopa_graph_epsilon_per_honest_user_follows_its_component() -> None:
 
 def test_local_noise_leaks_one_gaussian_release_to_the_server_only() -> None:
     res = check_example("local_noise.tip")
-    to = {tuple(r["coalition"]): r for r in res if r["kind"] == "leakage"}
+    to = {tuple(r["coalition"]): r for r in (r.to_json() for r in res) if r["kind"] == "leakage"}
     assert to[("server",)]["mu"] == pytest.approx(1.0, abs=1e-9)
     assert to[("server",)]["epsilon"] == pytest.approx(4.3772, abs=1e-3)
     assert to[("u[2]",)]["none"] is True
@@ -115,7 +117,7 @@ query leakage of x to server
 query leakage of x to c
 """
     res = check_text(spec, "t.tip")
-    to = {tuple(r["coalition"]): r for r in res if r["kind"] == "leakage"}
+    to = {tuple(r["coalition"]): r for r in (r.to_json() for r in res) if r["kind"] == "leakage"}
     assert to[("server",)]["exact"] is False and to[("server",)]["none"] is False
     assert to[("server",)]["mu"] == pytest.approx(0.5, abs=1e-9)
     assert to[("c",)]["none"] is True

@@ -78,6 +78,6 @@ def test_the_engine_guesses_exactly_when_the_checker_can_test(
     from tipasp.report import check_spec
 
     (res,) = check_spec(load_text(_spec(known), "guess.tip"), Options())
-    assert res["answer"] is expected, res.get("why_not")
+    assert res.answer is expected, res.why_not
     if expected:
-        assert res["proof"] is not None
+        assert res.learner is not None and res.learner.proof is not None

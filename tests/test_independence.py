@@ -22,19 +22,22 @@ from tipasp.answer import Options
 from tipasp.errors import SpecError
 from tipasp.model import Model
 from tipasp.report import InternalError, check_spec
+from tipasp.results import Learns, Result, WhoLearns
+from tipasp.terms import show
 
 EXAMPLES = int(os.environ.get("TIPASP_EXAMPLES", "0")) or 80
 # Shrinking a failure of these slow examples can take minutes: off unless TIPASP_SHRINK=1
 PHASES = [p for p in Phase if p != Phase.shrink or os.environ.get("TIPASP_SHRINK") == "1"]
 
 
-def answer_of(res: dict[str, Any]) -> Any:
+def answer_of(res: Result) -> Any:
     """What must not change: learns -> the boolean; who learns -> holders, whether
     public, and the set of learner coalitions."""
-    if res["kind"] == "learns":
-        return res["answer"]
-    return (tuple(sorted(h[0] for h in res["holders"])), res["public"],
-            frozenset(tuple(lr["coalition"]) for lr in res["learners"]))
+    if isinstance(res, Learns):
+        return res.answer
+    assert isinstance(res, WhoLearns)
+    return (tuple(sorted(show(h) for h in res.holders)), res.public,
+            frozenset(tuple(show(a) for a in lr.coalition) for lr in res.learners))
 
 
 def answers(model: Model) -> list[Any]:

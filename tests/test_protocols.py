@@ -582,7 +582,7 @@ def test_parse_recover_keeps_going_after_a_broken_block() -> None:
 
 def test_nspk_the_attack_search_finds_lowes_attack_in_the_sessions() -> None:
     model = frontend.load(str(EXAMPLES / "nspk.tip"))
-    who, nobody = check_spec(model, Options(proofs=False))
+    who, nobody = (r.to_json() for r in check_spec(model, Options(proofs=False)))
     assert who["target"] == "s2.nb" and who["holders"] == [["bob"]]
     assert [lr["coalition"] for lr in who["learners"]] == [["eve"], ["alice"]]
     events = who["learners"][0]["attack"]["events"]
@@ -621,7 +621,7 @@ def test_nspk_check_lists_eve_with_the_attack_and_the_assertion_fails(capsys) ->
 def test_nspk_the_attack_replays_in_the_independent_checker() -> None:
     model = frontend.load(str(EXAMPLES / "nspk.tip"))
     who, _ = check_spec(model, Options())
-    attack = who["learners"][0]["attack"]
+    attack = who.to_json()["learners"][0]["attack"]
     assert proofcheck.check_attack(attack, model, "s2.nb") == []
     wrong = json.loads(json.dumps(attack))
     wrong["events"][0]["session"] = "s2"  # alice's first message belongs to s1

@@ -1,11 +1,10 @@
 """Questions → results: run every query and assertion of a model through the engine.
 
-Results are plain dicts in the JSON form of docs/cli.md (keys may be added,
-never removed). Each proof object travels beside its JSON form, in the same dict
-(the result of a `learns`, a learner of a `who learns`, an assertion's
-counterexample) under `_proof`; keys starting with `_` are stripped before JSON
-output (`public_json`), and `answered` lists the places of a result that say a
-coalition learns the target.
+Each ground question gives one typed result (results.py: `WhoLearns`, `Learns`,
+`Leakage`, `Assertion`). A coalition that learns the target is a `Learner` that
+carries its own proof, and its attack when malicious agents bring it about, so
+that what justifies an answer always travels with it; `to_json()` gives the JSON
+form of docs/cli.md.
 """
 
 from __future__ import annotations
@@ -13,17 +12,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import clingo
 
-from . import ground
-from .attack_search import Attack, AttackSearch, attack_json
+from . import ground, results
+from .attack_search import Attack, AttackSearch
 from .engine import Engine, Knowledge
 from .errors import Diagnostic, SpecError
 from .model import Assertion, Model, Query, ValueDecl
 from .proof import Proof
 from .prover import prove
+from .results import Learner, PrivacyLoss, Result, assert_never
 from .terms import App, GTerm, Lin, Name, Tup, atoms, show, sort_key, subterms
 
 MAX_SCENARIO = 12  # agents in one scenario that the linear completion examines
@@ -187,30 +186,28 @@ class Answerer:
 
     # ------------------------------------------------------------------ answers
 
-    def answer(self, inst: Instance) -> dict[str, Any]:
-        """The result of one ground question, in the JSON form (proof objects under `_proof`)."""
+    def answer(self, inst: Instance) -> Result:
+        """The result of one ground question, with the proofs (and attacks) of its
+        learners beside them."""
         q = inst.question
-        after = q.after
-        base: dict[str, Any] = {"line": q.pos.line, "target": show(inst.target), "after": after}
-        if isinstance(q, Query):
-            if q.kind == "who":
-                return {**base, "kind": "who_learns", **self._who(inst, after)}
-            if q.kind == "learns":
-                ok, place = self._decide(inst, after)
-                res: dict[str, Any] = {**base, "kind": "learns",
-                                       "coalition": [show(a) for a in inst.coalition or ()],
-                                       "answer": ok}
-                if ok:
-                    res.update({k: v for k, v in place.items() if k != "coalition"})
-                else:
-                    res["why_not"] = self.why_not(inst, after)
-                if self.active:
-                    res["bounded"] = True
-                return res
-            return {**base, "kind": "leakage",
-                    "coalition": [show(a) for a in inst.coalition or ()],
-                    **self.leakage(inst, q.delta or 1e-5)}
-        return self._assert(inst, base)
+        if isinstance(q, Assertion):
+            return self._assert(inst, q)
+        match q.kind:
+            case "who":
+                return self._who(inst, q.after)
+            case "learns":
+                learner = self._decide(inst, q.after)
+                return results.Learns(
+                    line=q.pos.line, target=inst.target, after=q.after,
+                    coalition=inst.coalition or (), learner=learner,
+                    why_not=None if learner is not None else self.why_not(inst, q.after),
+                    bounded=self.active)
+            case "leakage":
+                return results.Leakage(
+                    line=q.pos.line, target=inst.target, after=q.after,
+                    coalition=inst.coalition or (), loss=self.leakage(inst, q.delta or 1e-5))
+            case _:
+                assert_never(q.kind)
 
     # ------------------------------------------------------- malicious agents (§11)
 
@@ -239,34 +236,32 @@ class Answerer:
             return False
         return coalition is None or bool(set(coalition) & set(self.attacks.roles.adversary))
 
-    def _attack_place(self, attack: Attack) -> dict[str, Any]:
-        """A learner entry for the adversary, with its attack and final proof."""
-        p = attack.proof
-        return {"coalition": [show(a) for a in attack.adversary],
-                "proof": p.to_json() if p is not None else None, "_proof": p,
-                "attack": attack_json(attack), "_attack": attack}
+    def _attack_learner(self, attack: Attack) -> Learner:
+        """The adversary as a learner, with its attack and the attack's final proof."""
+        return Learner(coalition=attack.adversary, proof=attack.proof, attack=attack)
 
-    def _decide(self, inst: Instance, after: int | None) -> tuple[bool, dict[str, Any]]:
-        """Whether the question's coalition learns the target, and the answer's place:
-        its coalition and proof, and the attack when the adversary brings it about."""
+    def _decide(self, inst: Instance, after: int | None) -> Learner | None:
+        """Who learns the target for the question's coalition, with the evidence: the
+        adversary with its attack when one brings it about, else the coalition with
+        its proof; None when the coalition does not learn it."""
         if self._active_for(inst.coalition, after):
             attack = self.attacks.attack(inst.target)
             if attack is not None:
-                return True, self._attack_place(attack)
+                return self._attack_learner(attack)
         ok, know = self.learns(inst, after)
-        place: dict[str, Any] = {"coalition": [show(a) for a in know.members]}
-        if ok:
-            p = self.proof(know, inst.target)
-            place.update(proof=p.to_json() if p else None, _proof=p)
-        return ok, place
+        if not ok:
+            return None
+        return Learner(coalition=know.members, proof=self.proof(know, inst.target))
 
-    def _who(self, inst: Instance, after: int | None) -> dict[str, Any]:
+    def _who(self, inst: Instance, after: int | None) -> results.WhoLearns:
+        """`who learns`: holders, public or not, and every minimal learner with its
+        proof (the adversary with its attack first, when one brings it about)."""
         holders = self.engine.holders(inst.symbol)
         # public: declared public, or derivable from public terms alone
         public = self.engine.is_public(inst.symbol) or self.engine.determined(
             self.engine.knowledge((), after), inst.target
         )
-        learners: list[dict[str, Any]] = []
+        learners: list[Learner] = []
         complete = True
         if not public:
             found = self.engine.who_learns(inst.symbol, after, decode=self.options.proofs)
@@ -274,21 +269,21 @@ class Answerer:
             if clingo.Function("linrel", [inst.symbol]) in linrel:
                 found, complete = self._linear_completion(inst, after, found, set(holders))
             for know in found:
-                p = self.proof(know, inst.target)
-                learners.append({"coalition": [show(a) for a in know.members],
-                                 "proof": p.to_json() if p else None, "_proof": p})
-        out = {"holders": [[show(h)] for h in holders], "public": public,
-               "learners": learners, "complete": complete}
-        if self._active_for(None, after) and not public:
-            out["bounded"] = True
+                learners.append(Learner(coalition=know.members,
+                                        proof=self.proof(know, inst.target)))
+        bounded = self._active_for(None, after) and not public
+        if bounded:
             adv = set(self.attacks.roles.adversary)
-            if not any(set(lr["coalition"]) <= {show(a) for a in adv} for lr in learners):
+            if not any(set(lr.coalition) <= adv for lr in learners):
                 attack = self.attacks.attack(inst.target)
                 if attack is not None:
-                    mine = {show(a) for a in attack.adversary}
-                    learners[:] = [lr for lr in learners if not mine <= set(lr["coalition"])]
-                    learners.insert(0, self._attack_place(attack))
-        return out
+                    mine = set(attack.adversary)
+                    learners = [lr for lr in learners if not mine <= set(lr.coalition)]
+                    learners.insert(0, self._attack_learner(attack))
+        return results.WhoLearns(
+            line=inst.question.pos.line, target=inst.target, after=after,
+            holders=tuple(holders), public=public, learners=tuple(learners),
+            complete=complete, bounded=bounded)
 
     def _linear_completion(
         self, inst: Instance, after: int | None, found: list[Knowledge], holders: set[Name]
@@ -403,40 +398,38 @@ class Answerer:
         minimal.sort(key=lambda kn: (len(kn.members), kn.members))
         return minimal, complete
 
-    def _assert(self, inst: Instance, base: dict[str, Any]) -> dict[str, Any]:
-        q = inst.question
-        assert isinstance(q, Assertion)
-        res: dict[str, Any] = {"line": base["line"], "kind": "assert", "text": _text(inst),
-                               "target": base["target"], "after": base["after"]}
-        if self.active and q.kind != "leakage_within":
-            res["bounded"] = True
-        if q.kind in ("not_learns", "learns"):
-            ok, place = self._decide(inst, q.after)
-            holds = (not ok) if q.kind == "not_learns" else ok
-            res["holds"] = holds
-            res["counterexample"] = None
-            if not holds and q.kind == "not_learns":
-                res["counterexample"] = place
-            elif not holds:
-                res["why_not"] = self.why_not(inst, q.after)
-            return res
-        if q.kind == "nobody":
-            who = self._who(inst, q.after)
-            holds = not who["learners"] and not who["public"]
-            res["holds"] = holds
-            res["counterexample"] = who["learners"][0] if who["learners"] else None
-            return res
-        # leakage within
-        leak = self.leakage(inst, q.delta or 1e-5)
-        eps = q.epsilon if q.epsilon is not None else 0.0
-        if leak["exact"]:
-            holds = False
-        elif leak.get("none"):
-            holds = True
-        else:
-            holds = leak["epsilon"] is not None and leak["epsilon"] <= eps
-        res.update(holds=holds, counterexample=None if holds else {**leak})
-        return res
+    def _assert(self, inst: Instance, q: Assertion) -> results.Assertion:
+        """Whether an assertion holds, with its counterexample or why-not."""
+        why_not: str | None = None
+        counterexample: Learner | PrivacyLoss | None = None
+        match q.kind:
+            case "not_learns" | "learns":
+                learner = self._decide(inst, q.after)
+                holds = learner is None if q.kind == "not_learns" else learner is not None
+                if not holds and q.kind == "not_learns":
+                    counterexample = learner
+                elif not holds:
+                    why_not = self.why_not(inst, q.after)
+            case "nobody":
+                who = self._who(inst, q.after)
+                holds = not who.learners and not who.public
+                counterexample = who.learners[0] if who.learners else None
+            case "leakage_within":
+                leak = self.leakage(inst, q.delta or 1e-5)
+                eps = q.epsilon if q.epsilon is not None else 0.0
+                if leak.exact:
+                    holds = False
+                elif leak.none:
+                    holds = True
+                else:
+                    holds = leak.epsilon is not None and leak.epsilon <= eps
+                counterexample = None if holds else leak
+            case _:
+                assert_never(q.kind)
+        return results.Assertion(
+            line=q.pos.line, form=q.kind, text=_text(inst), target=inst.target,
+            after=q.after, holds=holds, counterexample=counterexample, why_not=why_not,
+            bounded=self.active and q.kind != "leakage_within")
 
     def _source_of(self, q: Query | Assertion) -> str:
         """The text that a question's positions refer to: the spec, or the question
@@ -447,7 +440,7 @@ class Answerer:
 
     # ------------------------------------------------------------------ leakage
 
-    def leakage(self, inst: Instance, delta: float) -> dict[str, Any]:
+    def leakage(self, inst: Instance, delta: float) -> PrivacyLoss:
         """Privacy loss of the target to the coalition: exact, none, or (epsilon, delta, mu)."""
         from . import dp
 
@@ -461,8 +454,8 @@ class Answerer:
             ), self._source_of(q))
         know = self.engine.knowledge(inst.coalition, inst.question.after)
         if self.engine.determined(know, target):
-            return {"exact": True, "none": False, "epsilon": None, "delta": delta, "mu": None,
-                    "bound": False}
+            return PrivacyLoss(exact=True, none=False, epsilon=None, delta=delta, mu=None,
+                               bound=False)
         terms = know.terms()
         rows = [dict(t.parts) for t in terms if isinstance(t, Lin)]
         known = {t for t in terms if not isinstance(t, Lin)} | set(know.public)
@@ -485,37 +478,13 @@ class Answerer:
             sens = self.decls[target.base].sensitivity
         # Nothing symbolic reaches the target: only linear observations can leak it.
         if not any(target in atoms(t) or target in subterms(t) for t in terms):
-            return {"exact": False, "none": True, "epsilon": 0.0, "delta": delta, "mu": 0.0,
-                    "bound": False}
+            return PrivacyLoss(exact=False, none=True, epsilon=0.0, delta=delta, mu=0.0,
+                               bound=False)
         res = dp.leakage(rows, target, masks=masks, gaussian=gauss, laplace=lap,
                          sensitivity=sens, delta=delta)
-        return {"exact": res.kind == "exact", "none": res.kind == "none",
-                "epsilon": 0.0 if res.kind == "none" else res.epsilon, "delta": delta,
-                "mu": 0.0 if res.kind == "none" else res.mu, "bound": res.bound}
-
-
-def answered(res: dict[str, Any]) -> list[dict[str, Any]]:
-    """The places in a result that say "this coalition learns the target": a true
-    `learns`, each learner of a `who learns`, a counterexample to an assertion.
-    Each holds `coalition` (not for a `learns`: the result's), `proof` and `_proof`."""
-    kind = res["kind"]
-    if kind == "learns":
-        return [res] if res.get("answer") else []
-    if kind == "who_learns":
-        return list(res.get("learners") or [])
-    if kind == "assert":
-        ce = res.get("counterexample")
-        return [ce] if isinstance(ce, dict) and "proof" in ce else []
-    return []
-
-
-def public_json(value: Any) -> Any:
-    """A result as JSON: every key starting with `_` left out, at any depth."""
-    if isinstance(value, dict):
-        return {k: public_json(v) for k, v in value.items() if not k.startswith("_")}
-    if isinstance(value, list):
-        return [public_json(v) for v in value]
-    return value
+        return PrivacyLoss(exact=res.kind == "exact", none=res.kind == "none",
+                           epsilon=0.0 if res.kind == "none" else res.epsilon, delta=delta,
+                           mu=0.0 if res.kind == "none" else res.mu, bound=res.bound)
 
 
 def _names(coal: tuple[Name, ...]) -> str:
@@ -538,7 +507,7 @@ def _text(inst: Instance) -> str:
     return text
 
 
-def run(model: Model, options: Options) -> Iterator[tuple[Instance, dict[str, Any]]]:
+def run(model: Model, options: Options) -> Iterator[tuple[Instance, Result]]:
     """Answer every question of the model, in source order."""
     engine = Engine(model, guess_bits=options.guess_bits, max_coalition=options.max_coalition)
     insts = instances(model, engine)

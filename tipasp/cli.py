@@ -33,9 +33,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
+
+if TYPE_CHECKING:  # the results module loads clingo: imported when a command needs it
+    from .results import Result
 
 EPILOG = """\
 examples:
@@ -672,16 +675,16 @@ def _check(args: argparse.Namespace, memory: _Memory) -> int:
     model = _load(args, memory)
     results = check_spec(model, _options(args, proofs=not args.no_proofs))
     if args.json:
-        out = {"spec": args.spec, "results": [_public(r) for r in results]}
+        out = {"spec": args.spec, "results": [r.to_json() for r in results]}
         _emit(json.dumps(out, indent=2) + "\n")
     else:
         _emit(render_text(results))
-    failed = any(r["kind"] == "assert" and not r["holds"] for r in results)
-    return 1 if failed else 0
+    return 1 if _failed(results) else 0
 
 
 def _explain(args: argparse.Namespace, memory: _Memory) -> int:
     from . import render
+    from .attack_render import attack_dot, attack_markdown, attack_text
     from .report import check_spec, render_text
 
     model = _load(args, memory, extra=args.query)
@@ -689,23 +692,21 @@ def _explain(args: argparse.Namespace, memory: _Memory) -> int:
     only = model.__class__(**{**model.__dict__, "questions": (last,)})
     results = check_spec(only, _options(args))
     if args.format == "json":
-        _emit(json.dumps([_public(r) for r in results], indent=2) + "\n")
-        return 1 if any(r["kind"] == "assert" and not r["holds"] for r in results) else 0
-    from .answer import answered
-    from .attack_render import attack_dot, attack_markdown, attack_text
+        _emit(json.dumps([r.to_json() for r in results], indent=2) + "\n")
+        return 1 if _failed(results) else 0
 
     chunks = []
     for r in results:
-        places = [pl for pl in answered(r) if pl.get("_proof") is not None]
-        if not places:
+        proved = [lr for lr in r.answered() if lr.proof is not None]
+        if not proved:
             chunks.append(render_text([r]))
             continue
-        for pl in places:
-            p = pl["_proof"]
-            attack = pl.get("_attack")
-            if attack is not None:  # an attack: the run, then the final proof
+        for lr in proved:
+            p = lr.proof
+            assert p is not None
+            if lr.attack is not None:  # an attack: the run, then the final proof
                 render_attack = {"dot": attack_dot, "markdown": attack_markdown}
-                chunks.append(render_attack.get(args.format, attack_text)(attack))
+                chunks.append(render_attack.get(args.format, attack_text)(lr.attack))
             elif args.format == "dot":
                 chunks.append(render.dot(p))
             elif args.format == "markdown":
@@ -713,14 +714,14 @@ def _explain(args: argparse.Namespace, memory: _Memory) -> int:
             else:
                 chunks.append(render.text(p))
     _emit("\n".join(c.rstrip("\n") for c in chunks) + "\n")
-    failed = any(r["kind"] == "assert" and not r["holds"] for r in results)
-    return 1 if failed else 0
+    return 1 if _failed(results) else 0
 
 
-def _public(r: dict[str, Any]) -> dict[str, Any]:
-    from .answer import public_json
+def _failed(results: Sequence[Result]) -> bool:
+    """Whether an assertion among the results fails (exit code 1)."""
+    from .results import Assertion
 
-    return public_json(r)
+    return any(isinstance(r, Assertion) and not r.holds for r in results)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,19 +3,31 @@
 `check_spec` runs the sender checks (a message its sender cannot build is a spec
 error), answers every question, and runs the independent proof checker on every
 proof it is about to print: a rejected proof is a bug in tipasp, never shown as a
-result.
+result. `render_text` prints the typed results (results.py) for people; each proof
+it prints is the one the result carries beside its learner.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from . import progress, proofcheck, render
-from .answer import Answerer, Options, answered, instances
+from .answer import Answerer, Options, instances
+from .attack_search import Attack, attack_json
 from .engine import Engine, Knowledge
 from .errors import Diagnostic, InternalError, SpecError
 from .model import Model, Pos
-from .terms import App, GTerm, Lin, Tup, show
+from .results import (
+    Assertion,
+    Leakage,
+    Learner,
+    Learns,
+    PrivacyLoss,
+    Result,
+    WhoLearns,
+    assert_never,
+)
+from .terms import App, GTerm, Lin, Name, Tup, show
 
 
 def missing_parts(know: Knowledge, t: GTerm) -> list[GTerm]:
@@ -58,8 +70,9 @@ def sender_errors(model: Model, engine: Engine) -> list[Diagnostic]:
     return diags
 
 
-def check_spec(model: Model, options: Options) -> list[dict[str, Any]]:
-    """Every question's result, in source order (see answer.py for the result form).
+def check_spec(model: Model, options: Options) -> list[Result]:
+    """Every question's result, in source order (results.py: one typed result per
+    ground question).
 
     Every answer that says a coalition learns its target carries a proof, and the
     independent checker accepts it, or the run stops with an InternalError (exit
@@ -73,144 +86,157 @@ def check_spec(model: Model, options: Options) -> list[dict[str, Any]]:
     if diags:
         raise SpecError(diags, model.source)
     answerer = Answerer(model, engine, options)
-    results = []
+    results: list[Result] = []
     for i, inst in enumerate(insts, 1):
         progress.phase(f"question {i} of {len(insts)} (line {inst.question.pos.line})")
         res = answerer.answer(inst)
         if options.proofs:
-            for place in answered(res):
-                _check_proof(model, options, res, place)
+            for learner in res.answered():
+                _check_proof(model, options, res, learner)
         results.append(res)
     return results
 
 
-def _check_proof(model: Model, options: Options, res: dict[str, Any],
-                 place: dict[str, Any]) -> None:
-    """Stop the run unless `place` (a "learns" answer) has a proof the checker accepts
-    for its own coalition and the result's target."""
-    if place.get("_attack") is not None:
-        _check_attack(model, options, res, place)
+def _check_proof(model: Model, options: Options, res: Result, learner: Learner) -> None:
+    """Stop the run unless `learner` (a "learns" answer of `res`) has a proof the
+    checker accepts for its own coalition and the result's target."""
+    if learner.attack is not None:
+        _check_attack(model, options, res, learner.attack)
         return
-    p = place.get("_proof")
-    coalition = place.get("coalition") or res.get("coalition") or []
-    who = _coal(coalition) if coalition else "a coalition"
+    p = learner.proof
+    target = show(res.target)
+    who = _coal(learner.coalition) if learner.coalition else "a coalition"
     if p is None:
         raise InternalError(
-            f"internal error: answer without a proof: line {res['line']} says {who} "
-            f"learns {res['target']}, and no proof of it was found"
+            f"internal error: answer without a proof: line {res.line} says {who} "
+            f"learns {target}, and no proof of it was found"
         )
-    if list(p.coalition) != list(coalition) or show(p.target) != res["target"]:
+    if list(p.coalition) != [show(a) for a in learner.coalition] or show(p.target) != target:
         raise InternalError(
-            f"internal error: the proof for line {res['line']} is for "
-            f"{_coal(list(p.coalition))} learning {show(p.target)}, not {who} learning "
-            f"{res['target']}"
+            f"internal error: the proof for line {res.line} is for "
+            f"{render.coalition_text(p.coalition)} learning {show(p.target)}, not {who} "
+            f"learning {target}"
         )
     problems = proofcheck.check(p.to_json(), model, list(p.coalition), show(p.target),
-                                guess_bits=options.guess_bits, after=res.get("after"))
+                                guess_bits=options.guess_bits, after=res.after)
     if problems:
         raise InternalError(
             "internal error: the proof checker rejected a proof for "
-            f"line {res['line']}: {'; '.join(problems)}\n{render.text(p)}"
+            f"line {res.line}: {'; '.join(problems)}\n{render.text(p)}"
         )
 
 
-def _check_attack(model: Model, options: Options, res: dict[str, Any],
-                  place: dict[str, Any]) -> None:
+def _check_attack(model: Model, options: Options, res: Result, attack: Attack) -> None:
     """Stop the run unless the attack replays: honest events follow their roles,
     every delivery is derivable when it happens, the final proof concludes."""
     from .attack_render import attack_text
 
-    attack = place["_attack"]
     # (a delivery without a proof is the network handing on an honest message, which
     # the checker matches against the earlier send)
     problems = [] if attack.proof is not None else ["the attack has no final proof"]
     if not problems:
-        problems = proofcheck.check_attack(place["attack"], model, res["target"],
+        problems = proofcheck.check_attack(attack_json(attack), model, show(res.target),
                                            guess_bits=options.guess_bits)
     if problems:
         raise InternalError(
-            f"internal error: the checker rejected the attack for line {res['line']}: "
+            f"internal error: the checker rejected the attack for line {res.line}: "
             f"{'; '.join(problems)}\n{attack_text(attack)}"
         )
 
 
-def render_text(results: list[dict[str, Any]]) -> str:
+def render_text(results: Sequence[Result]) -> str:
     """The report for people: one block per result. Each proof printed is the one
-    stored beside the answer it justifies (never looked up by coalition)."""
-    from .attack_render import attack_text
-
+    the result carries beside the learner it justifies (never looked up elsewhere):
+    a learner without one (`--no-proofs`) is printed as one line, `C learns T`."""
     out: list[str] = []
     for r in results:
-        line = f"line {r['line']}: "
-        after = f" after step {r['after']}" if r.get("after") is not None else ""
-        if r["kind"] == "who_learns":
-            out.append(f"{line}who learns {r['target']}{after}")
-            if r.get("public"):
-                out.append("  it is public: every agent knows it")
-            holders = ", ".join(h[0] for h in r["holders"]) or "nobody"
-            out.append(f"  holders: {holders}")
-            if not r["learners"]:
-                out.append("  learners: none")
-            if not r.get("complete", True):
-                out.append("  note: a scenario of the threat model was too large for the exact "
-                           "linear search; coalitions that need a long elimination may be missing")
-            for lr in r["learners"]:
-                p = lr.get("_proof")
-                if lr.get("_attack") is not None:
-                    out.append(_indent(attack_text(lr["_attack"]), 2))
-                elif p is not None:
-                    out.append(_indent(render.text(p), 2))
-                else:
-                    out.append("  " + _coal(lr["coalition"]) + f" learns {r['target']}")
-        elif r["kind"] == "learns":
-            verdict = "yes" if r["answer"] else "no"
-            out.append(f"{line}{_coal(r['coalition'])} learns {r['target']}{after}? {verdict}")
-            if r["answer"] and r.get("_attack") is not None:
-                out.append(_indent(attack_text(r["_attack"]), 2))
-            elif r["answer"] and r.get("_proof") is not None:
-                out.append(_indent(render.text(r["_proof"]), 2))
-            elif not r["answer"]:
-                out.append(f"  why not: {r['why_not']}")
-                if r.get("bounded"):
-                    out.append("  (no attack within the bounded search: every honest role "
-                               "runs once)")
-        elif r["kind"] == "leakage":
-            out.append(f"{line}leakage of {r['target']} to {_coal(r['coalition'])}: "
-                       + _leak(r))
-        else:
-            verdict = "holds" if r["holds"] else "FAILS"
-            out.append(f"{line}assert {r['text']}: {verdict}")
-            ce = r.get("counterexample")
-            if ce and ce.get("_attack") is not None:
-                out.append("  counterexample:")
-                out.append(_indent(attack_text(ce["_attack"]), 4))
-            elif ce and ce.get("_proof") is not None:
-                out.append("  counterexample:")
-                out.append(_indent(render.text(ce["_proof"]), 4))
-            elif ce and "coalition" in ce:
-                out.append(f"  counterexample: {_coal(ce['coalition'])} learns {r['target']}")
-            elif ce and "epsilon" in ce:
-                out.append(f"  actual: {_leak(ce)}")
-            if r.get("why_not"):
-                out.append(f"  why not: {r['why_not']}")
+        out.extend(_block(r))
         out.append("")
     if not results:
         out.append("no queries or assertions")
     return "\n".join(out) + "\n"
 
 
-def _leak(r: dict[str, Any]) -> str:
-    if r.get("exact"):
+def _block(r: Result) -> list[str]:
+    """The lines of one result in the report (without the blank line after it)."""
+    line = f"line {r.line}: "
+    after = f" after step {r.after}" if r.after is not None else ""
+    target = show(r.target)
+    out: list[str] = []
+    match r:
+        case WhoLearns():
+            out.append(f"{line}who learns {target}{after}")
+            if r.public:
+                out.append("  it is public: every agent knows it")
+            holders = ", ".join(show(h) for h in r.holders) or "nobody"
+            out.append(f"  holders: {holders}")
+            if not r.learners:
+                out.append("  learners: none")
+            if not r.complete:
+                out.append("  note: a scenario of the threat model was too large for the exact "
+                           "linear search; coalitions that need a long elimination may be missing")
+            for lr in r.learners:
+                out.append(_learner(lr, target, 2) or f"  {_coal(lr.coalition)} learns {target}")
+        case Learns():
+            verdict = "yes" if r.answer else "no"
+            out.append(f"{line}{_coal(r.coalition)} learns {target}{after}? {verdict}")
+            if r.learner is not None:
+                evidence = _learner(r.learner, target, 2)
+                if evidence:
+                    out.append(evidence)
+            else:
+                out.append(f"  why not: {r.why_not}")
+                if r.bounded:
+                    out.append("  (no attack within the bounded search: every honest role "
+                               "runs once)")
+        case Leakage():
+            out.append(f"{line}leakage of {target} to {_coal(r.coalition)}: {_leak(r.loss)}")
+        case Assertion():
+            verdict = "holds" if r.holds else "FAILS"
+            out.append(f"{line}assert {r.text}: {verdict}")
+            ce = r.counterexample
+            if isinstance(ce, Learner):
+                evidence = _learner(ce, target, 4)
+                if evidence:
+                    out.append("  counterexample:")
+                    out.append(evidence)
+                else:
+                    out.append(f"  counterexample: {_coal(ce.coalition)} learns {target}")
+            elif isinstance(ce, PrivacyLoss):
+                out.append(f"  actual: {_leak(ce)}")
+            if r.why_not:
+                out.append(f"  why not: {r.why_not}")
+        case _:
+            assert_never(r)
+    return out
+
+
+def _learner(lr: Learner, target: str, indent: int) -> str | None:
+    """The learner's own evidence, indented: its attack, else its proof; None when it
+    carries neither (proofs off)."""
+    from .attack_render import attack_text
+
+    if lr.attack is not None:
+        return _indent(attack_text(lr.attack), indent)
+    if lr.proof is not None:
+        return _indent(render.text(lr.proof), indent)
+    return None
+
+
+def _leak(loss: PrivacyLoss) -> str:
+    """`exact ...`, `none ...`, or `epsilon = E at delta = D[, mu = M] (KIND)`."""
+    if loss.exact:
         return "exact (the value is determined)"
-    if r.get("none"):
+    if loss.none:
         return "none (the view does not depend on it)"
-    kind = "upper bound" if r.get("bound") else "exact Gaussian DP"
-    mu = f", mu = {r['mu']:.4f}" if r.get("mu") is not None else ""
-    return f"epsilon = {r['epsilon']:.4f} at delta = {r['delta']:g}{mu} ({kind})"
+    kind = "upper bound" if loss.bound else "exact Gaussian DP"
+    mu = f", mu = {loss.mu:.4f}" if loss.mu is not None else ""
+    return f"epsilon = {loss.epsilon:.4f} at delta = {loss.delta:g}{mu} ({kind})"
 
 
-def _coal(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else "{" + ", ".join(names) + "}"
+def _coal(names: Sequence[Name]) -> str:
+    """`server` for one agent, `{server, u[2]}` for a coalition."""
+    return render.coalition_text([show(a) for a in names])
 
 
 def _indent(text: str, n: int) -> str:
