@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
@@ -654,12 +655,6 @@ def _prime_numpy(memory: _Memory) -> None:
         np.linalg.solve(a @ a, a[0])
 
 
-def _options(args: argparse.Namespace, proofs: bool = True):
-    from .answer import Options
-
-    return Options(guess_bits=args.guess_bits, max_coalition=args.max_coalition, proofs=proofs)
-
-
 def _fmt(args: argparse.Namespace) -> int:
     from . import frontend
     from .fmt import format_source
@@ -670,27 +665,31 @@ def _fmt(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, memory: _Memory) -> int:
-    from .report import check_spec, render_text
+    from .api import check
 
     model = _load(args, memory)
-    results = check_spec(model, _options(args, proofs=not args.no_proofs))
+    report = check(
+        model,
+        guess_bits=args.guess_bits,
+        max_coalition=args.max_coalition,
+        proofs=not args.no_proofs,
+    )
     if args.json:
-        out = {"spec": args.spec, "results": [r.to_json() for r in results]}
-        _emit(json.dumps(out, indent=2) + "\n")
+        _emit(json.dumps(report.to_json(), indent=2) + "\n")
     else:
-        _emit(render_text(results))
-    return 1 if _failed(results) else 0
+        _emit(report.text())
+    return 1 if report.failed else 0
 
 
 def _explain(args: argparse.Namespace, memory: _Memory) -> int:
     from . import render
+    from .api import check
     from .attack_render import attack_dot, attack_markdown, attack_text
-    from .report import check_spec, render_text
+    from .report import render_text
 
     model = _load(args, memory, extra=args.query)
-    last = model.questions[-1]
-    only = model.__class__(**{**model.__dict__, "questions": (last,)})
-    results = check_spec(only, _options(args))
+    only = replace(model, questions=model.questions[-1:])
+    results = check(only, guess_bits=args.guess_bits, max_coalition=args.max_coalition).results
     if args.format == "json":
         _emit(json.dumps([r.to_json() for r in results], indent=2) + "\n")
         return 1 if _failed(results) else 0

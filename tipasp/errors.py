@@ -42,9 +42,14 @@ class Diagnostic:
 
 
 class TipaspError(Exception):
-    """The root of the errors tipasp reports itself; `exit_code` is the exit status."""
+    """The root of the errors tipasp reports itself; `exit_code` is the exit status.
+
+    The library raises only these (docs/api.md): `diagnostics` lists every problem
+    with its position (a bad spec: `SpecError`), and is empty for a limit hit or an
+    internal error, which say what happened in their message."""
 
     exit_code = 3
+    diagnostics: list[Diagnostic] = []  # noqa: RUF012 - replaced per instance, never mutated
 
 
 class SpecError(TipaspError):

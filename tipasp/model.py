@@ -394,3 +394,9 @@ class Model:
 
     def __hash__(self) -> int:  # dict fields: identity is enough for a model
         return id(self)
+
+    def _repr_html_(self) -> str:
+        """The spec with line numbers, in a notebook (tipasp.html)."""
+        from .html import model_html
+
+        return model_html(self)

@@ -118,6 +118,12 @@ class Proof:
         """`{"steps": [...]}` exactly as in docs/cli.md."""
         return {"steps": [s.to_json() for s in self.steps]}
 
+    def _repr_html_(self) -> str:
+        """The numbered proof, in a notebook (tipasp.html)."""
+        from .html import proof_html
+
+        return proof_html(self)
+
 
 def coefficient_to_json(c: Fraction | int) -> int | str:
     """A coefficient as JSON: an int when integral, else the string "p/q"."""
