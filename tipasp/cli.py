@@ -184,7 +184,10 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="answer every query and assertion of a spec",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     common(c)
-    c.add_argument("--json", action="store_true", help="print results as JSON")
+    c.add_argument("--json", action="store_true", help="print results as JSON (--format json)")
+    c.add_argument("--format", choices=["text", "json", "sarif"], default=None,
+                   help="text (default), json, or sarif: SARIF 2.1.0 with one result per "
+                   "failed assertion or spec error, for code-scanning CI")
     c.add_argument("--no-proofs", action="store_true", help="do not compute proofs")
     e = sub.add_parser("explain", help="the proof (or why-not) of one query",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -529,7 +532,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     threading.excepthook = out_of_memory_in_a_thread
     try:
         try:
-            args = _parser().parse_args(argv)
+            parser = _parser()
+            args = parser.parse_args(argv)
+            if getattr(args, "json", False) and args.format not in (None, "json"):
+                parser.error(f"--json and --format {args.format} ask for two outputs")
         except SystemExit:  # --help, --version or a usage error (exit 2)
             try:
                 sys.stdout.flush()
@@ -588,6 +594,10 @@ def _run(args: argparse.Namespace, memory: _Memory) -> int:
         raise
     except SpecError as err:
         _say(err.render())
+        if args.command == "check" and args.format == "sarif":
+            from .sarif import errors_sarif
+
+            _emit(json.dumps(errors_sarif(args.spec, err.diagnostics), indent=2) + "\n")
         return 2
     except InternalError as err:
         _internal(str(err))
@@ -674,7 +684,11 @@ def _check(args: argparse.Namespace, memory: _Memory) -> int:
         max_coalition=args.max_coalition,
         proofs=not args.no_proofs,
     )
-    if args.json:
+    if args.format == "sarif":
+        from .sarif import report_sarif
+
+        _emit(json.dumps(report_sarif(report), indent=2) + "\n")
+    elif args.json or args.format == "json":
         _emit(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         _emit(report.text())
