@@ -628,3 +628,9 @@ def test_a_misspelt_statement_word_is_named_not_read_as_a_sender() -> None:
     assert one(src + "queri b learns x")[:2] == (5, 7)
     # a real message with a typo elsewhere gets no such hint
     assert hint(src + "a b : x") is None
+
+
+def test_query_nobody_points_to_assert_and_who() -> None:
+    (err,) = spec_errors("agent a, b\nsecret x @ a\na -> b : x\nquery nobody learns x\n")
+    assert err[:2] == (4, 7)
+    assert "'nobody' is not an agent" in err[2]

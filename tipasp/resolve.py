@@ -829,6 +829,13 @@ class _Resolver:
             _fail(ref.pos, f"'{name}' is {d.describe()}, not an agent")
         if name in self.unparsed:
             raise _Fail(None)
+        if name == "nobody" and name not in self.decls:
+            _fail(
+                ref.pos,
+                "'nobody' is not an agent: a query asks about a coalition that exists",
+                "to require that nobody learns it: assert nobody learns ...; "
+                "to ask who does: query who learns ...",
+            )
         _fail(ref.pos, f"undeclared agent '{name}'", self._hint(name, self.agents))
 
     def _agent_ref(self, ref: S.Ref, ctx: _Ctx, allow_range: bool = False) -> AgentRef:
