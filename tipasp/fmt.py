@@ -101,7 +101,8 @@ def format_stmt(st: S.Stmt) -> str:
         return f"collude {_refs(st.members)}{_gen(st.gen)}"
     if isinstance(st, S.CorruptStmt):
         with_ = f" with {_refs(st.with_)}" if st.with_ else ""
-        return f"corrupt {show_expr(st.count)} of {show_expr(st.family)}{with_}"
+        pool = f"{{{_refs(st.named)}}}" if st.named else show_expr(st.family)
+        return f"corrupt {show_expr(st.count)} of {pool}{with_}"
     if isinstance(st, S.AdversaryStmt):
         return f"{st.kind} {_refs(st.agents)}{_gen(st.gen)}"
     if isinstance(st, S.EavesStmt):

@@ -564,6 +564,13 @@ class _Builder(lark.Transformer):
         with_ = c[5] if len(c) > 5 else ()
         return S.CorruptStmt(count, family, with_, self._pos(kw))
 
+    @_finalizing
+    def corrupt_named_stmt(self, c: list[Any]) -> S.CorruptStmt:
+        """`corrupt k of {a, b, c} [with d]`."""
+        kw, count, _of, _lbrace, named = c[:5]
+        with_ = c[6] if len(c) > 6 else ()
+        return S.CorruptStmt(count, named[0], with_, self._pos(kw), named=tuple(named))
+
     def eaves_stmt(self, c: list[Any]) -> S.EavesStmt:
         """`eavesdropper e [on a -> b] [for ...]`."""
         link = None

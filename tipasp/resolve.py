@@ -1838,6 +1838,9 @@ class _Resolver:
         count = self._const_int(st.count, ctx, "the number of corrupt agents")
         if count < 0:
             _fail(st.count.pos, f"the number of corrupt agents cannot be negative ({count})")
+        if st.named:
+            self._corrupt_named(count, st, ctx)
+            return
         fam = st.family
         decl = self.agents.get(fam.name)
         if decl is None:
@@ -1864,6 +1867,27 @@ class _Resolver:
         with_ = tuple(self._agent_ref(w, ctx) for w in st.with_)
         self._finish_gen(None, ctx)
         self.corrupts.append(Corrupt(count, fam.name, lo, hi, with_, st.pos))
+
+    def _corrupt_named(self, count: int, st: S.CorruptStmt, ctx: _Ctx) -> None:
+        """`corrupt T of {b, c, d} with server`: the agents are listed, so there are few,
+        and the statement is the `collude` groups it stands for: `with` plus each set of
+        at most T listed agents (docs/language.md, "Adversaries")."""
+        pool = [self._agent_ref(r, ctx) for r in st.named]
+        seen: dict[AgentRef, S.Ref] = {}
+        for a, r in zip(pool, st.named, strict=True):
+            if a in seen:
+                _fail(r.pos, f"'{show_ref(r)}' is listed twice")
+            seen[a] = r
+        with_ = tuple(self._agent_ref(w, ctx) for w in st.with_)
+        for w, r in zip(with_, st.with_, strict=True):
+            if w in seen:
+                _fail(r.pos, f"'{show_ref(r)}' is both listed and in 'with'")
+        self._finish_gen(None, ctx)
+        for size in range(min(count, len(pool)) + 1):
+            for group in itertools.combinations(pool, size):
+                members = with_ + group
+                if members:
+                    self.colludes.append(Collude(members, None, st.pos))
 
     def _eaves_stmt(self, k: int, st: S.EavesStmt) -> None:
         """One `eavesdropper` statement."""

@@ -325,13 +325,15 @@ class ColludeStmt:
 
 @dataclass(frozen=True)
 class CorruptStmt:
-    """`corrupt 2 of u[1..N] [with server]`."""
+    """`corrupt 2 of u[1..N] [with server]`, or of named agents `corrupt 2 of {b, c, d}`
+    (then `named` lists them and `family` is the first)."""
 
     count: Expr
     family: Ref
     with_: tuple[Ref, ...] = ()
     pos: Pos = NOPOS
     span: tuple[int, int] = (0, 0)
+    named: tuple[Ref, ...] = ()
 
 
 @dataclass(frozen=True)
