@@ -109,13 +109,7 @@ class Answerer:
         if not sets:
             text = f"{names} would not learn {show(inst.target)} even with every missing value"
         else:
-            parts = []
-            for gifts in sets:
-                described = []
-                for g, hs in gifts:
-                    who = ", ".join(show(h) for h in hs) if hs else "nobody"
-                    described.append(f"{show(g)} (held by {who})")
-                parts.append(_and(described))
+            parts = [_and(_describe(list(gifts))) for gifts in sets]
             text = f"{names} would learn {show(inst.target)} with " + "; or with ".join(parts)
         if later is not None:
             step, line = later
@@ -491,6 +485,58 @@ def _names(coal: tuple[Name, ...]) -> str:
     if len(coal) == 1:
         return show(coal[0])
     return "{" + ", ".join(show(a) for a in coal) + "}"
+
+
+#: A why-not lists a run of at least this many members of one family as a range.
+FOLD_RUN = 7
+
+
+def _describe(gifts: list[tuple[GTerm, tuple[Name, ...]]]) -> list[str]:
+    """Each missing value with its holders (`m[1] (held by u[1], u[2])`). A run of
+    FOLD_RUN or more consecutive members of one family, each held by the same member
+    of one agent family (`x[i]` by `u[i]`) or all by the same agents, is one item
+    (`x[2..60] (59 values, x[i] held by u[i])`): a why-not over many users stays short."""
+    out: list[str] = []
+    i = 0
+    while i < len(gifts):
+        j = i + 1
+        while j < len(gifts) and _continues(gifts[j - 1], gifts[j], gifts[i]):
+            j += 1
+        if j - i >= FOLD_RUN:
+            first, last = gifts[i][0], gifts[j - 1][0]
+            assert isinstance(first, Name) and isinstance(last, Name)
+            hs = gifts[i][1]
+            if _same_index(gifts[i]):
+                who = f"{first.base}[i] held by {hs[0].base}[i]"
+            else:
+                who = "each held by " + (", ".join(show(h) for h in hs) if hs else "nobody")
+            out.append(f"{first.base}[{first.idx[0]}..{last.idx[0]}] ({j - i} values, {who})")
+        else:
+            for g, hs in gifts[i:j]:
+                who = ", ".join(show(h) for h in hs) if hs else "nobody"
+                out.append(f"{show(g)} (held by {who})")
+        i = j
+    return out
+
+
+def _same_index(gift: tuple[GTerm, tuple[Name, ...]]) -> bool:
+    """`x[i]` held by exactly one agent `u[i]` (one index, the same)."""
+    g, hs = gift
+    return (isinstance(g, Name) and len(g.idx) == 1 and len(hs) == 1
+            and len(hs[0].idx) == 1 and hs[0].idx == g.idx)
+
+
+def _continues(prev: tuple[GTerm, tuple[Name, ...]], cur: tuple[GTerm, tuple[Name, ...]],
+               first: tuple[GTerm, tuple[Name, ...]]) -> bool:
+    """`cur` is the next member of `prev`'s family, held as the run's first is."""
+    (p, _), (c, hs), (f, fhs) = prev, cur, first
+    if not (isinstance(p, Name) and isinstance(c, Name) and isinstance(f, Name)):
+        return False
+    if c.base != p.base or len(c.idx) != 1 or len(p.idx) != 1 or c.idx[0] != p.idx[0] + 1:
+        return False
+    if _same_index(first):
+        return _same_index(cur) and hs[0].base == fhs[0].base
+    return hs == fhs
 
 
 def _and(xs: list[str]) -> str:
