@@ -203,6 +203,21 @@ class Answerer:
             case _:
                 assert_never(q.kind)
 
+    def view_item(self, inst: Instance) -> results.Learns | None:
+        """One value of `query what C learns`: the "yes" answer to `C learns v` when the
+        coalition learns it and no member holds it; None otherwise (no why-not: a view
+        lists what is learned)."""
+        q = inst.question
+        assert inst.coalition is not None and not isinstance(q, Assertion)
+        if set(self.engine.holders(inst.symbol)) & set(inst.coalition):
+            return None
+        learner = self._decide(inst, q.after)
+        if learner is None:
+            return None
+        return results.Learns(
+            line=q.pos.line, target=inst.target, after=q.after, coalition=inst.coalition,
+            learner=learner, why_not=None, bounded=self.active)
+
     # ------------------------------------------------------- malicious agents (§11)
 
     @property

@@ -112,6 +112,9 @@ def format_stmt(st: S.Stmt) -> str:
             link = f" on {show_expr(st.link[0])} -> {receiver}"
         return f"eavesdropper {show_expr(st.agent)}{link}{_gen(st.gen)}"
     if isinstance(st, S.QueryStmt):
+        if st.target is None:  # `query what C learns`
+            assert st.coalition is not None
+            return f"query what {_coalition(st.coalition)} learns{_after(st.after)}{_gen(st.gen)}"
         target = show_expr(st.target)
         if st.kind == "who":
             body = f"who learns {target}{_after(st.after)}"

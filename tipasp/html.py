@@ -8,7 +8,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from . import render
-from .results import Assertion, Leakage, Learns, WhoLearns
+from .results import Assertion, Leakage, Learns, WhatLearns, WhoLearns
 from .terms import show
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ def _verdict(r: object) -> str:
         return "holds" if r.holds else "FAILS"
     if isinstance(r, Leakage):
         return "leakage"
+    if isinstance(r, WhatLearns):
+        return f"{len(r.learned)} value(s) learned"
     return ""
 
 
@@ -43,7 +45,9 @@ def report_html(report: Report) -> str:
     rows = [f"<div><b>{escape(report.spec)}</b>: {len(report.results)} result(s)"
             + (" — an assertion fails" if report.failed else "") + "</div>"]
     for r in report.results:
-        head = f"line {r.line}: {escape(show(r.target))} — {_verdict(r)}"
+        what = "what " + ", ".join(map(show, r.coalition)) + " learns" if isinstance(
+            r, WhatLearns) else show(r.target)
+        head = f"line {r.line}: {escape(what)} — {_verdict(r)}"
         parts = [f"<summary>{head}</summary>"]
         for lr in r.answered():
             who = ", ".join(escape(show(a)) for a in lr.coalition)

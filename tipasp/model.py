@@ -343,6 +343,9 @@ class Query:
     pos: Pos = field(default=NOPOS, compare=False)
     text: str = field(default="", compare=False)
     delta: float | None = None  # leakage only
+    # one value of `query what C learns` (docs/language.md): the report gathers the
+    # view's values into one result and lists only those C learns without holding them
+    view: bool = False
 
 
 @dataclass(frozen=True)

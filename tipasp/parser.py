@@ -56,7 +56,10 @@ KEYWORDS: frozenset[str] = frozenset(
 
 #: Words that are keywords only where the grammar expects them, names elsewhere.
 SOFT_KEYWORDS: dict[str, str] = {
-    **{w: w.upper() for w in ("range", "sensitivity", "threshold", "on", "within", "at", "nobody")},
+    **{
+        w: w.upper()
+        for w in ("range", "sensitivity", "threshold", "on", "within", "at", "nobody", "what")
+    },
     "and": "_AND",  # `if i < j and j < k`: the same as a comma
 }
 
@@ -629,6 +632,12 @@ class _Builder(lark.Transformer):
         return S.QueryStmt(
             "learns", target, coal, self._after(c), None, self._gen(c), self._pos(c[0])
         )
+
+    @_finalizing
+    def query_what(self, c: list[Any]) -> S.QueryStmt:
+        """`query what C learns [after s] [for ...]` (a whole view: no target)."""
+        coal = c[2]
+        return S.QueryStmt("what", None, coal, self._after(c), None, self._gen(c), self._pos(c[0]))
 
     @_finalizing
     def query_leakage(self, c: list[Any]) -> S.QueryStmt:

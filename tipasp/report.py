@@ -16,7 +16,7 @@ from .answer import Answerer, Options, instances
 from .attack_search import Attack, attack_json
 from .engine import Engine, Knowledge
 from .errors import Diagnostic, InternalError, SpecError
-from .model import Model, Pos
+from .model import Model, Pos, Query
 from .results import (
     Assertion,
     Leakage,
@@ -24,6 +24,7 @@ from .results import (
     Learns,
     PrivacyLoss,
     Result,
+    WhatLearns,
     WhoLearns,
     assert_never,
 )
@@ -70,6 +71,10 @@ def sender_errors(model: Model, engine: Engine) -> list[Diagnostic]:
     return diags
 
 
+Asked = WhoLearns | Learns | Leakage | Assertion
+"""A result about one target (a whole view is checked value by value)."""
+
+
 def check_spec(model: Model, options: Options) -> list[Result]:
     """Every question's result, in source order (results.py: one typed result per
     ground question).
@@ -87,17 +92,33 @@ def check_spec(model: Model, options: Options) -> list[Result]:
         raise SpecError(diags, model.source)
     answerer = Answerer(model, engine, options)
     results: list[Result] = []
+    view: list[Learns] = []  # the values learned so far of a `query what C learns`
     for i, inst in enumerate(insts, 1):
-        progress.phase(f"question {i} of {len(insts)} (line {inst.question.pos.line})")
-        res = answerer.answer(inst)
+        q = inst.question
+        progress.phase(f"question {i} of {len(insts)} (line {q.pos.line})")
+        if isinstance(q, Query) and q.view:
+            item = answerer.view_item(inst)
+            if item is not None:
+                view.append(item)
+            nxt = insts[i].question if i < len(insts) else None
+            if not (isinstance(nxt, Query) and nxt.view and nxt.pos == q.pos):
+                assert inst.coalition is not None
+                res: Result = WhatLearns(q.pos.line, inst.coalition, q.after, tuple(view),
+                                         answerer.active)
+                view = []
+            else:
+                continue
+        else:
+            res = answerer.answer(inst)
         if options.proofs:
-            for learner in res.answered():
-                _check_proof(model, options, res, learner)
+            for sub in res.learned if isinstance(res, WhatLearns) else (res,):
+                for learner in sub.answered():
+                    _check_proof(model, options, sub, learner)
         results.append(res)
     return results
 
 
-def _check_proof(model: Model, options: Options, res: Result, learner: Learner) -> None:
+def _check_proof(model: Model, options: Options, res: Asked, learner: Learner) -> None:
     """Stop the run unless `learner` (a "learns" answer of `res`) has a proof the
     checker accepts for its own coalition and the result's target."""
     if learner.attack is not None:
@@ -126,7 +147,7 @@ def _check_proof(model: Model, options: Options, res: Result, learner: Learner) 
         )
 
 
-def _check_attack(model: Model, options: Options, res: Result, attack: Attack) -> None:
+def _check_attack(model: Model, options: Options, res: Asked, attack: Attack) -> None:
     """Stop the run unless the attack replays: honest events follow their roles,
     every delivery is derivable when it happens, the final proof concludes."""
     from .attack_render import attack_text
@@ -161,8 +182,17 @@ def _block(r: Result) -> list[str]:
     """The lines of one result in the report (without the blank line after it)."""
     line = f"line {r.line}: "
     after = f" after step {r.after}" if r.after is not None else ""
-    target = show(r.target)
     out: list[str] = []
+    if isinstance(r, WhatLearns):
+        out.append(f"{line}what {_coal(r.coalition)} learns{after}")
+        if not r.learned:
+            out.append("  nothing it does not hold")
+        for it in r.learned:
+            assert it.learner is not None
+            out.append(_learner(it.learner, show(it.target), 2)
+                       or f"  {_coal(it.learner.coalition)} learns {show(it.target)}")
+        return out
+    target = show(r.target)
     match r:
         case WhoLearns():
             out.append(f"{line}who learns {target}{after}")

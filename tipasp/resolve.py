@@ -1941,6 +1941,9 @@ class _Resolver:
 
     def _query_stmt(self, k: int, st: S.QueryStmt) -> None:
         """One `query` statement."""
+        if st.target is None:
+            self._what_stmt(st)
+            return
         ctx = _Ctx()
         gen = self._gen(st.gen, ctx)
         coalition = self._coalition(st.coalition, ctx) if st.coalition is not None else None
@@ -1948,6 +1951,7 @@ class _Resolver:
         after = self._after(st.after)
         delta = self._delta(st)
         gen = self._finish_gen(gen, ctx)
+        assert st.kind != "what"  # a whole view has no target: _what_stmt
         self.questions.append(
             Query(
                 st.kind,
@@ -1960,6 +1964,30 @@ class _Resolver:
                 delta,
             )
         )
+
+    def _what_stmt(self, st: S.QueryStmt) -> None:
+        """`query what C learns`: one `C learns v` question per declared value that is
+        not public, each family as one question over its own generator, marked as
+        members of the view (gathered into one result by the report)."""
+        if st.gen is not None:
+            _fail(
+                st.gen.pos,
+                "a whole view takes no generator",
+                "ask it once per coalition: query what u[1] learns",
+            )
+        assert st.coalition is not None
+        ctx = _Ctx()
+        coalition = self._coalition(st.coalition, ctx)
+        after = self._after(st.after)
+        self._finish_gen(None, ctx)
+        text = self._question_text(st, "query")
+        for d in self.values:
+            if d.kind == "public":
+                continue
+            self.questions.append(
+                Query("learns", TName(d.name, d.index, d.pos), coalition, after, d.gen,
+                      st.pos, text, None, view=True)
+            )
 
     def _delta(self, st: S.QueryStmt | S.AssertStmt) -> float | None:
         """The `at` / `within` delta of a leakage question, checked (None when absent)."""

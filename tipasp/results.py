@@ -49,6 +49,7 @@ __all__ = [
     "Learns",
     "PrivacyLoss",
     "Result",
+    "WhatLearns",
     "WhoLearns",
     "assert_never",
 ]
@@ -361,5 +362,52 @@ class Assertion:
         return out
 
 
-Result: TypeAlias = WhoLearns | Learns | Leakage | Assertion
+@dataclass(frozen=True)
+class WhatLearns:
+    """`query what C learns` (docs/language.md, "Whole views"): every declared value,
+    not public, that the coalition learns without holding it, each as the `Learns`
+    answer to `C learns v` with its own proof."""
+
+    kind: ClassVar[Literal["what_learns"]] = "what_learns"
+
+    line: int
+    """The question's line in the spec."""
+
+    coalition: tuple[Name, ...]
+    """The coalition asked about, sorted."""
+
+    after: int | None
+    """The step the question is about; None for the end of the protocol."""
+
+    learned: tuple[Learns, ...]
+    """The values learned, in declaration order (each a "yes" with its learner)."""
+
+    bounded: bool = False
+    """The spec has malicious agents or an intruder (printed only when true)."""
+
+    def __post_init__(self) -> None:
+        if any(not it.answer for it in self.learned):
+            raise InternalError(
+                f"internal error: the view of line {self.line} lists a value not learned")
+
+    def answered(self) -> tuple[Learner, ...]:
+        """The learner of every value learned (each with the proof of its own value)."""
+        return tuple(lr for it in self.learned for lr in it.answered())
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"line", "kind": "what_learns", "coalition", "after", "learned": [{"target",
+        "proof"(, "attack")}, ...]}`."""
+        learned = []
+        for it in self.learned:
+            assert it.learner is not None
+            learned.append({"target": show(it.target), **it.learner.evidence_json()})
+        out: dict[str, Any] = {
+            "line": self.line, "kind": self.kind, "coalition": _names(self.coalition),
+            "after": self.after, "learned": learned}
+        if self.bounded:
+            out["bounded"] = True
+        return out
+
+
+Result: TypeAlias = WhoLearns | Learns | Leakage | Assertion | WhatLearns
 """The result of one ground question (one binding of its generator)."""

@@ -380,10 +380,11 @@ class After:
 
 @dataclass(frozen=True)
 class QueryStmt:
-    """`query who learns T`, `query C learns T`, `query leakage of T to C [at D]`."""
+    """`query who learns T`, `query C learns T`, `query leakage of T to C [at D]`,
+    `query what C learns` (no target: every value C learns)."""
 
-    kind: Literal["who", "learns", "leakage"]
-    target: Expr
+    kind: Literal["who", "learns", "leakage", "what"]
+    target: Expr | None
     coalition: Coalition | None = None
     after: After | None = None
     delta: Expr | None = None
