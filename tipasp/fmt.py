@@ -124,7 +124,7 @@ def format_stmt(st: S.Stmt) -> str:
         else:
             assert st.coalition is not None
             at = f" at {show_expr(st.delta)}" if st.delta is not None else ""
-            body = f"leakage of {target} to {_coalition(st.coalition)}{at}"
+            body = f"leakage of {target} to {_coalition(st.coalition)}{_after(st.after)}{at}"
         return f"query {body}{_gen(st.gen)}"
     if isinstance(st, S.AssertStmt):
         target = show_expr(st.target)
@@ -138,7 +138,7 @@ def format_stmt(st: S.Stmt) -> str:
             assert st.coalition is not None and st.epsilon is not None
             delta = f", {show_expr(st.delta)}" if st.delta is not None else ""
             body = (
-                f"leakage of {target} to {_coalition(st.coalition)} "
+                f"leakage of {target} to {_coalition(st.coalition)}{_after(st.after)} "
                 f"within {show_expr(st.epsilon)}{delta}"
             )
         return f"assert {body}{_gen(st.gen)}"

@@ -643,8 +643,11 @@ class _Builder(lark.Transformer):
     def query_leakage(self, c: list[Any]) -> S.QueryStmt:
         """`query leakage of t to C [at d] [for ...]`."""
         target, coal = c[3], c[5]
-        delta = c[7] if len(c) > 7 and isinstance(c[6], Tok) and c[6].type == "AT" else None
-        return S.QueryStmt("leakage", target, coal, None, delta, self._gen(c), self._pos(c[0]))
+        at = [j for j, x in enumerate(c) if isinstance(x, Tok) and x.type == "AT"]
+        delta = c[at[0] + 1] if at else None
+        return S.QueryStmt(
+            "leakage", target, coal, self._after(c), delta, self._gen(c), self._pos(c[0])
+        )
 
     @_finalizing
     def assert_not(self, c: list[Any]) -> S.AssertStmt:
@@ -670,11 +673,14 @@ class _Builder(lark.Transformer):
     @_finalizing
     def assert_leakage(self, c: list[Any]) -> S.AssertStmt:
         """`assert leakage of t to C within e[, d] [for ...]`."""
-        target, coal, eps = c[3], c[5], c[7]
-        rest = [x for x in c[8:] if not isinstance(x, S.Gen)]
+        target, coal = c[3], c[5]
+        within = next(j for j, x in enumerate(c) if isinstance(x, Tok) and x.type == "WITHIN")
+        eps = c[within + 1]
+        rest = [x for x in c[within + 2 :] if not isinstance(x, S.Gen)]
         delta = rest[0] if rest else None
         return S.AssertStmt(
-            "leakage_within", target, coal, None, eps, delta, self._gen(c), self._pos(c[0])
+            "leakage_within", target, coal, self._after(c), eps, delta, self._gen(c),
+            self._pos(c[0]),
         )
 
     def after(self, c: list[Any]) -> S.After:

@@ -220,7 +220,8 @@ def _block(r: Result) -> list[str]:
                     out.append("  (no attack within the bounded search: every honest role "
                                "runs once)")
         case Leakage():
-            out.append(f"{line}leakage of {target} to {_coal(r.coalition)}: {_leak(r.loss)}")
+            out.append(f"{line}leakage of {target} to {_coal(r.coalition)}{after}: "
+                       f"{_leak(r.loss)}")
         case Assertion():
             verdict = "holds" if r.holds else "FAILS"
             out.append(f"{line}assert {r.text}: {verdict}")
