@@ -423,6 +423,14 @@ class Answerer:
                 who = self._who(inst, q.after)
                 holds = not who.learners and not who.public
                 counterexample = who.learners[0] if who.learners else None
+            case "only_allowed":
+                violations = self._violations(inst, q.after)
+                holds = not violations
+                counterexample = violations[0].learner if violations else None
+                return results.Assertion(
+                    line=q.pos.line, form=q.kind, text=_text(inst), target=inst.target,
+                    after=q.after, holds=holds, counterexample=counterexample,
+                    bounded=self.active, violations=tuple(violations))
             case "leakage_within":
                 leak = self.leakage(inst, q.delta or 1e-5)
                 eps = q.epsilon if q.epsilon is not None else 0.0
@@ -439,6 +447,37 @@ class Answerer:
             line=q.pos.line, form=q.kind, text=_text(inst), target=inst.target,
             after=q.after, holds=holds, counterexample=counterexample, why_not=why_not,
             bounded=self.active and q.kind != "leakage_within")
+
+    def _violations(self, inst: Instance, after: int | None) -> list[results.Violation]:
+        """`only allowed learn T`: every minimal learning coalition (holders apart) with
+        a member that no `allow` lets learn T at the first step the coalition learns it
+        (docs/language.md, "Policies")."""
+        who = self._who(inst, after)
+        last = after if after is not None else self.engine.last_step
+        out = []
+        for learner in who.learners:
+            step = last
+            if learner.attack is None:  # an attack's run has no narration steps
+                for s in range(0, last + 1):
+                    know = self.engine.knowledge(learner.coalition, s)
+                    if self.engine.determined(know, inst.target):
+                        step = s
+                        break
+            banned = tuple(a for a in learner.coalition if not self._allowed(a, inst, step))
+            if banned:
+                out.append(results.Violation(learner, step, banned))
+        return out
+
+    def _allowed(self, agent: Name, inst: Instance, step: int) -> bool:
+        """Some `allow` lets `agent` learn the question's target at `step`."""
+        for al in self.model.allows:
+            if ground.term(al.target, {}) != inst.target:
+                continue
+            if agent not in {ground.agent(a, {}) for a in al.agents}:
+                continue
+            if (al.start is None or al.start <= step) and (al.end is None or step <= al.end):
+                return True
+        return False
 
     def _source_of(self, q: Query | Assertion) -> str:
         """The text that a question's positions refer to: the spec, or the question

@@ -126,8 +126,14 @@ def format_stmt(st: S.Stmt) -> str:
             at = f" at {show_expr(st.delta)}" if st.delta is not None else ""
             body = f"leakage of {target} to {_coalition(st.coalition)}{_after(st.after)}{at}"
         return f"query {body}{_gen(st.gen)}"
+    if isinstance(st, S.AllowStmt):
+        window = f" from {st.start}" if st.start else ""
+        window += f" to {st.end}" if st.end else ""
+        return f"allow {_refs(st.agents)} learns {show_expr(st.target)}{window}"
     if isinstance(st, S.AssertStmt):
         target = show_expr(st.target)
+        if st.kind == "only_allowed":
+            return f"assert only allowed learn {target}{_after(st.after)}{_gen(st.gen)}"
         if st.kind == "nobody":
             body = f"nobody learns {target}{_after(st.after)}"
         elif st.kind in ("learns", "not_learns"):
@@ -155,6 +161,8 @@ def _group(st: S.Stmt) -> str:
         return "message"
     if isinstance(st, (S.ColludeStmt, S.CorruptStmt, S.EavesStmt, S.AdversaryStmt)):
         return "adversary"
+    if isinstance(st, S.AllowStmt):
+        return "policy"
     if isinstance(st, (S.QueryStmt, S.AssertStmt)):
         return "question"
     if isinstance(st, S.ProtocolStmt):

@@ -324,7 +324,7 @@ class Eavesdropper:
 # -------------------------------------------------------------------------- questions
 
 QueryKind = Literal["who", "learns", "leakage"]
-AssertKind = Literal["not_learns", "nobody", "leakage_within", "learns"]
+AssertKind = Literal["not_learns", "nobody", "leakage_within", "learns", "only_allowed"]
 
 
 @dataclass(frozen=True)
@@ -364,6 +364,19 @@ class Assertion:
     delta: float | None = None
 
 
+@dataclass(frozen=True)
+class Allow:
+    """`allow clinic, lab learns rec [from grant to withdraw]` (docs/language.md,
+    "Policies"): these agents may learn the target, at any step or only at steps
+    `start`..`end` (both included; None: unbounded on that side)."""
+
+    agents: tuple[AgentRef, ...]
+    target: Term
+    start: int | None = None
+    end: int | None = None
+    pos: Pos = field(default=NOPOS, compare=False)
+
+
 # ------------------------------------------------------------------------------ model
 
 
@@ -394,6 +407,7 @@ class Model:
     # (`intruder e`); together they are one adversary. Empty: everyone is honest.
     malicious: tuple[AgentRef, ...] = ()
     intruders: tuple[AgentRef, ...] = ()
+    allows: tuple[Allow, ...] = ()  # the policy's `allow` statements, in source order
 
     def __hash__(self) -> int:  # dict fields: identity is enough for a model
         return id(self)

@@ -51,14 +51,17 @@ from .model import Pos
 KEYWORDS: frozenset[str] = frozenset(
     "const agent public secret random key keypair noise shares function collude corrupt "
     "eavesdropper query assert not who learns leakage to after for in if sum of with step "
-    "mod malicious intruder protocol session fresh".split()
+    "mod malicious intruder protocol session fresh allow".split()
 )
 
 #: Words that are keywords only where the grammar expects them, names elsewhere.
 SOFT_KEYWORDS: dict[str, str] = {
     **{
         w: w.upper()
-        for w in ("range", "sensitivity", "threshold", "on", "within", "at", "nobody", "what")
+        for w in (
+            "range", "sensitivity", "threshold", "on", "within", "at", "nobody", "what", "only",
+            "allowed", "learn", "from",
+        )
     },
     "and": "_AND",  # `if i < j and j < k`: the same as a comma
 }
@@ -66,7 +69,7 @@ SOFT_KEYWORDS: dict[str, str] = {
 #: Keywords that begin a statement (used to recover from an unclosed bracket).
 STATEMENT_KEYWORDS: frozenset[str] = frozenset(
     "const agent public secret random key keypair noise shares function collude corrupt "
-    "eavesdropper malicious intruder query assert protocol session fresh".split()
+    "eavesdropper malicious intruder query assert protocol session fresh allow".split()
 )
 
 INT_MAX = 2**31 - 1  # clingo integers are 32-bit signed
@@ -661,6 +664,25 @@ class _Builder(lark.Transformer):
         """`assert C learns t [after s] [for ...]`."""
         return S.AssertStmt(
             "learns", c[3], c[1], self._after(c), None, None, self._gen(c), self._pos(c[0])
+        )
+
+    @_finalizing
+    def assert_only(self, c: list[Any]) -> S.AssertStmt:
+        """`assert only allowed learn t [after s] [for ...]`."""
+        return S.AssertStmt(
+            "only_allowed", c[4], None, self._after(c), None, None, self._gen(c), self._pos(c[0])
+        )
+
+    def allow_stmt(self, c: list[Any]) -> S.AllowStmt:
+        """`allow a, b learns t [from L1] [to L2]`."""
+        kw, refs, _learns, target = c[:4]
+        rest = c[4:]
+        after = {rest[j].type: rest[j + 1] for j in range(0, len(rest) - 1, 2)}
+        start, end = after.get("FROM"), after.get("TO")
+        return S.AllowStmt(
+            tuple(refs), _fin(target),
+            start.value if start else None, self._pos(start) if start else S.NOPOS,
+            end.value if end else None, self._pos(end) if end else S.NOPOS, self._pos(kw),
         )
 
     @_finalizing

@@ -226,7 +226,14 @@ def _block(r: Result) -> list[str]:
             verdict = "holds" if r.holds else "FAILS"
             out.append(f"{line}assert {r.text}: {verdict}")
             ce = r.counterexample
-            if isinstance(ce, Learner):
+            for v in r.violations:  # a policy: every coalition it does not allow
+                banned = ", ".join(show(a) for a in v.not_allowed)
+                out.append(f"  violation: {_coal(v.learner.coalition)} learns {target} at step "
+                           f"{v.step}, where no allow covers {banned}")
+                evidence = _learner(v.learner, target, 4)
+                if evidence:
+                    out.append(evidence)
+            if isinstance(ce, Learner) and not r.violations:
                 evidence = _learner(ce, target, 4)
                 if evidence:
                     out.append("  counterexample:")

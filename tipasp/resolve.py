@@ -30,6 +30,7 @@ from .model import (
     BUILTIN_ARITY,
     AgentDecl,
     AgentRef,
+    Allow,
     Assertion,
     Binder,
     Collude,
@@ -273,6 +274,7 @@ class _Resolver:
         self.corrupts: list[Corrupt] = []
         self.eavesdroppers: list[Eavesdropper] = []
         self.adversaries: dict[str, list[AgentRef]] = {"malicious": [], "intruder": []}
+        self.allows: list[Allow] = []
         self.questions: list[Query | Assertion] = []
         self.deferred: list[tuple[list[_Check], Generator | None, dict[str, Interval | None]]] = []
         self.value_scopes: list[dict[str, Interval | None]] = []
@@ -336,6 +338,8 @@ class _Resolver:
                 self._guard(self._eaves_stmt, k, st)
             elif isinstance(st, S.AdversaryStmt):
                 self._guard(self._adversary_stmt, k, st)
+            elif isinstance(st, S.AllowStmt):
+                self._guard(self._allow_stmt, k, st)
             elif isinstance(st, S.QueryStmt):
                 self._guard(self._query_stmt, k, st)
             elif isinstance(st, S.AssertStmt):
@@ -360,6 +364,7 @@ class _Resolver:
             labels=dict(self.labels),
             malicious=tuple(self.adversaries["malicious"]),
             intruders=tuple(self.adversaries["intruder"]),
+            allows=tuple(self.allows),
         )
 
     def _guard(self, fn: Callable[..., object], *args: object) -> bool:
@@ -1888,6 +1893,26 @@ class _Resolver:
                 members = with_ + group
                 if members:
                     self.colludes.append(Collude(members, None, st.pos))
+
+    def _allow_stmt(self, k: int, st: S.AllowStmt) -> None:
+        """`allow a, b learns t [from L1 [to L2]]`: labels resolved to steps."""
+        ctx = _Ctx()
+        agents = tuple(self._agent_ref(r, ctx) for r in st.agents)
+        target = self._term(st.target, ctx)
+        self._finish_gen(None, ctx)
+        start = self._label_step(st.start, st.start_pos) if st.start else None
+        end = self._label_step(st.end, st.end_pos) if st.end else None
+        if start is not None and end is not None and end < start:
+            _fail(st.end_pos, f"'{st.end}' (step {end}) comes before '{st.start}' (step {start})")
+        self.allows.append(Allow(agents, target, start, end, st.pos))
+
+    def _label_step(self, label: str, pos: Pos) -> int:
+        """The step of a message label."""
+        if label not in self.labels:
+            _fail(pos, f"unknown label '{label}'",
+                  self._hint(label, self.labels) or ("no message has a label"
+                                                     if not self.labels else None))
+        return self.labels[label]
 
     def _eaves_stmt(self, k: int, st: S.EavesStmt) -> None:
         """One `eavesdropper` statement."""

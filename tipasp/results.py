@@ -49,6 +49,7 @@ __all__ = [
     "Learns",
     "PrivacyLoss",
     "Result",
+    "Violation",
     "WhatLearns",
     "WhoLearns",
     "assert_never",
@@ -100,6 +101,26 @@ class Learner:
     def to_json(self) -> dict[str, Any]:
         """`{"coalition": [...], "proof": {...}}`, plus `attack` for an attack."""
         return {"coalition": _names(self.coalition), **self.evidence_json()}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A coalition that learns a value no policy allows it to learn (`assert only
+    allowed learn T`, docs/language.md "Policies")."""
+
+    learner: Learner
+    """The coalition, with its proof that it learns the target (at the end)."""
+
+    step: int
+    """The first step at which the coalition learns the target (0: from the start)."""
+
+    not_allowed: tuple[Name, ...]
+    """The members that no `allow` lets learn the target at that step."""
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"coalition", "step", "not_allowed", "proof"(, "attack")}`."""
+        return {"coalition": _names(self.learner.coalition), "step": self.step,
+                "not_allowed": _names(self.not_allowed), **self.learner.evidence_json()}
 
 
 @dataclass(frozen=True)
@@ -322,10 +343,17 @@ class Assertion:
     """The spec has malicious agents or an intruder and this is a learning
     assertion (printed only when true)."""
 
+    violations: tuple[Violation, ...] = ()
+    """Only for `only allowed learn T`: every learning coalition the policy does not
+    allow (the first one is also the counterexample)."""
+
     def __post_init__(self) -> None:
         ce = self.counterexample
         fails = not self.holds
         match self.form:
+            case "only_allowed":
+                ok = (bool(self.violations) == fails and (
+                    ce is self.violations[0].learner if fails else ce is None))
             case "not_learns":
                 ok = isinstance(ce, Learner) if fails else ce is None
             case "nobody":
@@ -338,13 +366,18 @@ class Assertion:
                 assert_never(self.form)
         if self.form != "learns" and self.why_not is not None:
             ok = False
+        if self.form != "only_allowed" and self.violations:
+            ok = False
         if not ok:
             raise InternalError(
                 f"internal error: the result of the assertion at line {self.line} "
                 f"({self.form}, holds: {self.holds}) has the wrong counterexample: {ce!r}")
 
     def answered(self) -> tuple[Learner, ...]:
-        """The counterexample when it is a coalition that learns the target."""
+        """The counterexample when it is a coalition that learns the target (for a
+        policy: every violating coalition)."""
+        if self.violations:
+            return tuple(v.learner for v in self.violations)
         ce = self.counterexample
         return (ce,) if isinstance(ce, Learner) else ()
 
@@ -357,6 +390,8 @@ class Assertion:
         ce = self.counterexample
         out["holds"] = self.holds
         out["counterexample"] = ce.to_json() if ce is not None else None
+        if self.form == "only_allowed":
+            out["violations"] = [v.to_json() for v in self.violations]
         if self.why_not is not None:
             out["why_not"] = self.why_not
         return out

@@ -398,13 +398,27 @@ class AssertStmt:
     """`assert [not] C learns T`, `assert nobody learns T`,
     `assert leakage of T to C within EPS[, DELTA]`."""
 
-    kind: Literal["not_learns", "learns", "nobody", "leakage_within"]
+    kind: Literal["not_learns", "learns", "nobody", "leakage_within", "only_allowed"]
     target: Expr
     coalition: Coalition | None = None
     after: After | None = None
     epsilon: Expr | None = None
     delta: Expr | None = None
     gen: Gen | None = None
+    pos: Pos = NOPOS
+    span: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class AllowStmt:
+    """`allow clinic, lab learns rec [from grant [to withdraw]]` (a policy)."""
+
+    agents: tuple[Ref, ...]
+    target: Expr
+    start: str | None = None  # the label of the first step allowed
+    start_pos: Pos = NOPOS
+    end: str | None = None  # the label of the last step allowed
+    end_pos: Pos = NOPOS
     pos: Pos = NOPOS
     span: tuple[int, int] = (0, 0)
 
@@ -481,6 +495,7 @@ Stmt = (
     | ColludeStmt
     | AdversaryStmt
     | CorruptStmt
+    | AllowStmt
     | EavesStmt
     | QueryStmt
     | AssertStmt
