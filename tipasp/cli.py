@@ -1,4 +1,4 @@
-"""The `tipasp` command line: check, explain, fmt.
+"""The `tipasp` command line: check, explain, report, fmt.
 
 Exit codes: 0 every assertion holds; 1 an assertion fails; 2 the spec or the command
 line has an error; 3 a limit was hit (--timeout, --memory), the output could not be
@@ -49,6 +49,7 @@ examples:
   tipasp check examples/secure_sum.tip --set N=100000 --progress on
   tipasp explain examples/secure_sum.tip "{server, u[2], u[5]} learns x[1]"
   tipasp explain examples/secure_sum.tip "server learns x[1]" --format dot
+  tipasp report examples/secure_sum.tip -o report.html
   tipasp fmt examples/secure_sum.tip
 
 exit codes: 0 all assertions hold, 1 an assertion fails, 2 spec or usage error,
@@ -194,6 +195,12 @@ def _parser() -> argparse.ArgumentParser:
     common(e)
     e.add_argument("query", metavar="QUERY", help='e.g. "server learns x[1]"')
     e.add_argument("--format", choices=["text", "markdown", "json", "dot"], default="text")
+    r = sub.add_parser("report", help="write a self-contained HTML report: the spec, the "
+                       "narration drawn, every result with its proof drawn",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common(r)
+    r.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the HTML file to write (-: standard output)")
     f = sub.add_parser("fmt", help="print a spec in canonical layout")
     f.add_argument("spec", metavar="SPEC")
     return p
@@ -587,6 +594,8 @@ def _run(args: argparse.Namespace, memory: _Memory) -> int:
         try:
             if args.command == "check":
                 return _check(args, memory)
+            if args.command == "report":
+                return _report(args, memory)
             return _explain(args, memory)
         finally:
             progress.end()
@@ -693,6 +702,52 @@ def _check(args: argparse.Namespace, memory: _Memory) -> int:
     else:
         _emit(report.text())
     return 1 if report.failed else 0
+
+
+def _report(args: argparse.Namespace, memory: _Memory) -> int:
+    """`tipasp report SPEC -o FILE`: the HTML report (report_html.py), written whole
+    or not at all; nothing on standard output unless FILE is `-`."""
+    from . import progress
+    from .api import check
+    from .report_html import document
+
+    model = _load(args, memory)
+    report = check(model, guess_bits=args.guess_bits, max_coalition=args.max_coalition)
+    progress.phase("drawing the report")
+    page = document(report)
+    if args.output == "-":
+        _emit(page)
+    else:
+        _write_file(args.output, page)
+    return 1 if report.failed else 0
+
+
+def _write_file(path: str, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it, renamed at the end,
+    so that a failed write leaves no half-written file."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tipasp-", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as err:
+        raise _CannotWrite(f"{path}: {err.strerror or err}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _explain(args: argparse.Namespace, memory: _Memory) -> int:
