@@ -5,8 +5,9 @@ shown in notebooks holds every result and escapes spec text."""
 from __future__ import annotations
 
 import doctest
-import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,5 +69,6 @@ def test_html_holds_every_result_and_escapes(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_importing_tipasp_loads_no_solver() -> None:
     code = "import sys, tipasp; print('clingo' in sys.modules)"
-    out = os.popen(f'cd / && python -c "{code}"').read().strip()  # noqa: S605
-    assert out == "False"
+    run = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True,
+                         text=True, check=True)
+    assert run.stdout.strip() == "False"
