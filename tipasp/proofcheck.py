@@ -1405,10 +1405,34 @@ class _Honest:
             if d[0] != "t" or len(d[1]) != len(e[1]):
                 return (f"{who} expects a tuple of {len(e[1])} parts for {fmt(e)} "
                         f"and gets {fmt(d)}")
-            for pe, pd in zip(e[1], d[1], strict=True):
+            # The parts of one message are read together: the values among them (names,
+            # exponentials, linear terms) are matched first, and the receiver may use
+            # them to open or rebuild the other parts (a ciphertext under a key computed
+            # from a half key that arrives beside it; a signed hash of that half key).
+            pairs = list(zip(e[1], d[1], strict=True))
+            first = [(pe, pd) for pe, pd in pairs if pe[0] not in ("t", "a")]
+            then = [(pe, pd) for pe, pd in pairs if pe[0] in ("t", "a")]
+            for pe, pd in first:
                 why = self.match(pe, pd, sigma, unchecked)
                 if why is not None:
                     return why
+            if not then:
+                return None
+            saved, saved_sigma = set(self.known), self.sigma
+            try:
+                # what arrived so far stands for the expected parts (sigma), as after
+                # a receive: the agent now holds those parts
+                self.sigma = {**self.sigma, **sigma}
+                for pe, _ in first:
+                    self.known.add(pe)
+                self._analyse()
+                for pe, pd in then:
+                    why = self.match(pe, pd, sigma, unchecked)
+                    if why is not None:
+                        return why
+            finally:
+                self.known = saved
+                self.sigma = saved_sigma
             return None
         if e[0] == "a" and len(e[2]) == 2:
             fn, (key, m) = e[1], e[2]
