@@ -12,8 +12,12 @@ attack included), with wall time and that process's own peak RSS:
                U sends S aenc(pk(S), (k, U)) and S answers enc(k, d). Nothing
                authenticates the key, so eve learns s[1].d (the shortest attack
                delivers a key of her own in u[1]'s name: 2 events). `--secure` adds
-               the variant where U signs the key (no attack: the whole bound, every
-               honest role of every session once, is searched).
+               the variant where U signs the key (no attack: s[1].d is outside what
+               eve may know in any run, so `check` answers before any grounding),
+               and the same variant with the planning program run anyway to the whole
+               bound, every honest role of every session once (`search forced`: the
+               scaling of the search itself; a Python process that calls
+               AttackSearch.search, timed and measured the same way).
 
 The table: case, N, verdict, expected verdict, wall seconds, peak RSS in MB, exit
 code. A wrong verdict prints a MISMATCH block and makes the script exit with status
@@ -25,8 +29,10 @@ Run:
     python benchmarks/bench_attacks.py                      (examples, N = 1..64)
     python benchmarks/bench_attacks.py --sizes 1 2 4 8 16 --timeout 120 --secure
 
-DESIGN.md targets: Lowe's attack in under 1 s end to end; no-attack verdicts for
-2–3 sessions of textbook protocols in under 2 s; 16 sessions under 30 s.
+Issue 11's targets: Lowe's attack in under 1 s end to end; no-attack verdicts for
+2–3 sessions of textbook protocols in under 2 s; 16 sessions under 30 s; and
+Needham–Schroeder symmetric key with two sessions, with and without the old key
+revealed, under 5 s each.
 """
 
 from __future__ import annotations
@@ -34,11 +40,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from runner import report_failures, run_tipasp
+from runner import Run, report_failures, run_tipasp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +61,24 @@ EXAMPLES = {
     "name_in_clear.tip": ("attack", [True]),
     "name_in_clear_fixed.tip": ("no attack", [True]),
     "secagg_dropout.tip": ("attack", [True, True]),
+    "nssk_replay.tip": ("attack", [True]),
+    "nssk.tip": ("no attack", [False]),
 }
+
+# the planning program alone, run to the whole bound (`search forced`); prints
+# "attack" or "no attack", then its own wall time and peak RSS in MB
+FORCED = """\
+import resource, sys, time
+t0 = time.perf_counter()
+from tipasp import frontend, ground
+from tipasp.attack_search import AttackSearch
+model = frontend.load(sys.argv[1])
+targets = [ground.term(q.target, {}) for q in model.questions]
+found = AttackSearch(model, targets).search(targets[0])
+print("attack" if found else "no attack")
+print(time.perf_counter() - t0)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
 
 KEYTRANSPORT = """\
 const N = {n}
@@ -79,6 +104,27 @@ def keytransport(n: int, secure: bool) -> str:
         return KEYTRANSPORT.format(n=n, keys="keypair u[i] for i in 1..N",
                                    first="aenc(pk(S), sign(sk(U), (k, U)))")
     return KEYTRANSPORT.format(n=n, keys="", first="aenc(pk(S), (k, U))")
+
+
+def forced_search(path: str, timeout: float, mem_mb: int) -> tuple[str, Run]:
+    """The verdict of the planning program alone on the spec, and its run."""
+
+    def limit() -> None:
+        if mem_mb > 0:
+            lim = mem_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+
+    try:
+        p = subprocess.run([sys.executable, "-c", FORCED, path], capture_output=True,
+                           text=True, timeout=timeout, preexec_fn=limit)
+    except subprocess.TimeoutExpired:
+        return "timeout", Run(timeout, 0.0, "timeout", "", "")
+    if p.returncode != 0:
+        status = "memout" if "MemoryError" in p.stderr or "bad_alloc" in p.stderr \
+            else str(p.returncode)
+        return status, Run(0.0, 0.0, status, p.stdout, p.stderr)
+    verdict, wall, peak = p.stdout.splitlines()[-3:]
+    return verdict, Run(float(wall), float(peak), "0", p.stdout, p.stderr)
 
 
 def verdicts(stdout: str) -> list[bool | None]:
@@ -115,19 +161,24 @@ def main(argv: list[str]) -> int:
         verdict = expected if got == answers else f"got {got}"
         row(name, "-", verdict, expected, run)
 
-    variants = [("keytransport", False)] + ([("keytransport secure", True)] if args.secure else [])
-    for case, secure in variants:
+    variants = [("keytransport", False, False)]
+    if args.secure:
+        variants += [("keytransport secure", True, False), ("secure, search forced", True, True)]
+    for case, secure, forced in variants:
         for n in args.sizes:
             with tempfile.NamedTemporaryFile("w", suffix=".tip", delete=False) as f:
                 f.write(keytransport(n, secure))
                 path = f.name
             try:
-                run = run_tipasp(["check", path, "--json"], args.timeout, args.mem_limit)
+                if forced:
+                    verdict, run = forced_search(path, args.timeout, args.mem_limit)
+                else:
+                    run = run_tipasp(["check", path, "--json"], args.timeout, args.mem_limit)
             finally:
                 os.unlink(path)
             if run.status in ("timeout", "memout", "3"):
                 verdict = {"3": "limit"}.get(run.status, run.status)
-            else:
+            elif not forced:
                 got = verdicts(run.stdout) if run.stdout else []
                 verdict = {True: "attack", False: "no attack"}.get(got[0] if got else None, "?")
             row(case, str(n), verdict, "no attack" if secure else "attack", run)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 from . import ground
@@ -137,7 +138,9 @@ def _dims(dims: tuple[tuple[int, int], ...]) -> Iterable[tuple[int, ...]]:
 
 def derivable(t: GTerm, known: set[GTerm]) -> bool:
     """Whether `t` can be built from the (analysed) set `known` by tuples and
-    functions (not sk; pk from sk)."""
+    functions (not sk; pk from sk), and exponentiation: exp(exp(g, a), b) from
+    exp(g, a) (or exp(g, b)) and the other exponent, the exponents in any order
+    (terms canonical, `canonical`; the checker's `_composable`)."""
     if t in known:
         return True
     if isinstance(t, Tup):
@@ -147,19 +150,70 @@ def derivable(t: GTerm, known: set[GTerm]) -> bool:
             return False
         if t.fn == "pk":
             return App("sk", t.args) in known
+        if t.fn == "exp":
+            # Diffie-Hellman: a known exp(g, ...) whose exponents are some of t's,
+            # raised to the others (a half key received, then one's own exponent)
+            base, exps = flatten_exp(t)
+            if derivable(base, known) and all(derivable(e, known) for e in exps):
+                return True
+            need = Counter(exps)
+            for k in known:
+                kb, ke = flatten_exp(k)
+                if ke and kb == base and not Counter(ke) - need and all(
+                        derivable(e, known) for e in (need - Counter(ke)).elements()):
+                    return True
+            return False
         return all(derivable(a, known) for a in t.args)
     if isinstance(t, Lin):
-        return all(derivable(a, known) for a, _ in t.parts)
+        return _in_span(t, known)
     return False
 
 
-def analyse(known: set[GTerm]) -> set[GTerm]:
-    """`known` closed under splitting, decryption and unsigning."""
+def _in_span(t: Lin, known: set[GTerm]) -> bool:
+    """`t` is a rational combination of the known linear terms and of atoms it can
+    build (the checker's `_in_linear_span`): a + r + s from a + r received and s."""
+    free: dict[GTerm, bool] = {}
+
+    def project(parts: Iterable[tuple[GTerm, int]]) -> dict[GTerm, Fraction]:
+        out = {}
+        for a, c in parts:
+            if a not in free:
+                free[a] = derivable(a, known)
+            if not free[a]:
+                out[a] = Fraction(c)
+        return out
+
+    rows: list[tuple[GTerm, dict[GTerm, Fraction]]] = []  # echelon form: pivot, row
+
+    def reduce(v: dict[GTerm, Fraction]) -> dict[GTerm, Fraction]:
+        for piv, row in rows:
+            c = v.get(piv)
+            if c:
+                for a, rc in row.items():
+                    v[a] = v.get(a, Fraction(0)) - c * rc
+                v = {a: x for a, x in v.items() if x}
+        return v
+
+    for k in sorted((k for k in known if isinstance(k, Lin)), key=show):
+        r = reduce(project(k.parts))
+        if r:
+            piv = min(r, key=show)
+            rows.append((piv, {a: c / r[piv] for a, c in r.items()}))
+    return not reduce(project(t.parts))
+
+
+def analyse(known: set[GTerm], sealed: Iterable[GTerm] = ()) -> set[GTerm]:
+    """`known` closed under splitting, decryption and unsigning. The `sealed` terms
+    (parts accepted as they arrived) are not opened: the agent holds what arrived in
+    their place, not what the narration says was there (the checker's `_analyse`)."""
     out = set(known)
+    skip = set(sealed)
     changed = True
     while changed:
         changed = False
         for t in list(out):
+            if t in skip:
+                continue
             new: list[GTerm] = []
             if isinstance(t, Tup):
                 new = list(t.parts)
@@ -214,20 +268,52 @@ class _RoleBuilder:
                 self.vars[t] = Var(old.agent, old.expected, old.kind, old.n + 1)
                 return self.vars[t]
             return self._var(t)
+        # A part it knows or computes is checked, against what it computes now: from
+        # the parts it accepted earlier as they arrived, not from what the narration
+        # says they were (a DH key from the half key received, hash(k) from the k
+        # received; the checker's match compares with _subst(e, sigma)).
         if derivable(t, self.known):
-            return t  # it knows or computes it: checked
+            return self.send_pattern(t)
         if isinstance(t, Tup):
-            return Tup(tuple(self.accept(p) for p in t.parts))  # type: ignore[misc]
+            # The parts of one message are read together (the checker's match): the
+            # values among them (names, exponentials, linear terms) first, then the
+            # compound parts with those values known, so a ciphertext under a DH key
+            # computed from a half key beside it is opened, a signed hash of it rebuilt.
+            def compound(p: GTerm) -> bool:
+                return isinstance(p, Tup) or (isinstance(p, App) and p.fn != "exp")
+
+            parts: list[object] = [None] * len(t.parts)
+            for i, p in enumerate(t.parts):
+                if not compound(p):
+                    parts[i] = self.accept(p)
+            if any(compound(p) for p in t.parts):
+                saved = self.known
+                self.known = analyse(self.known | {p for p in t.parts if not compound(p)},
+                                     self.vars)
+                try:
+                    for i, p in enumerate(t.parts):
+                        if compound(p):
+                            parts[i] = self.accept(p)
+                finally:
+                    self.known = saved
+            return Tup(tuple(parts))  # type: ignore[arg-type]
         if isinstance(t, App):
             if t.fn == "enc" and derivable(t.args[0], self.known):
-                return App("enc", (t.args[0], self.accept(t.args[1])))  # type: ignore[arg-type]
+                key = self.send_pattern(t.args[0])  # the key it computes now
+                return App("enc", (key, self.accept(t.args[1])))  # type: ignore[arg-type]
             if t.fn == "aenc" and isinstance(t.args[0], App) and t.args[0].fn == "pk" \
                     and App("sk", t.args[0].args) in self.known:
-                return App("aenc", (t.args[0], self.accept(t.args[1])))  # type: ignore[arg-type]
+                key = self.send_pattern(t.args[0])
+                return App("aenc", (key, self.accept(t.args[1])))  # type: ignore[arg-type]
             if t.fn == "sign" and isinstance(t.args[0], App) and t.args[0].fn == "sk" \
                     and App("pk", t.args[0].args) in self.known | {App("pk", t.args[0].args)}:
-                # verified with the signer's public key: the signer is checked
-                return App("sign", (t.args[0], self.accept(t.args[1])))  # type: ignore[arg-type]
+                # verified with the signer's public key: the signer is checked (an
+                # agent name accepted earlier: the agent it names; a private key
+                # accepted in place of sk(b): that key, as the checker's _subst)
+                sk = t.args[0]
+                key = self.vars[sk] if sk in self.vars else App(
+                    "sk", tuple(self.send_pattern(a) for a in sk.args))  # type: ignore[misc]
+                return App("sign", (key, self.accept(t.args[1])))  # type: ignore[arg-type]
         return self._var(t)
 
     def send_pattern(self, t: GTerm) -> object:
@@ -244,7 +330,19 @@ class _RoleBuilder:
         if isinstance(t, App) and t.fn != "sk":  # pk(A) of an agent A it accepted
             return App(t.fn, tuple(self.send_pattern(a) for a in t.args))  # type: ignore[misc]
         if isinstance(t, Lin):  # a mask computed from what it received
-            return Lin(tuple((self.send_pattern(a), c) for a, c in t.parts))  # type: ignore[misc]
+            # an accepted linear term L inside t (t = c * L + rest) stands for what
+            # arrived in its place (the checker's _subst): c * X + rest
+            view = dict(t.parts)
+            parts: list[tuple[object, int]] = []
+            for k in sorted((k for k in self.vars if isinstance(k, Lin)), key=show):
+                a0, c0 = k.parts[0]
+                c = view.get(a0, 0) // c0 if view.get(a0, 0) % c0 == 0 else 0
+                if c and all(view.get(a) == c * x for a, x in k.parts):
+                    parts.append((self.vars[k], c))
+                    for a, _ in k.parts:
+                        del view[a]
+            parts.extend((self.send_pattern(a), c) for a, c in view.items())
+            return Lin(tuple(parts))  # type: ignore[arg-type]
         return t
 
     def _dh_pattern(self, t: App) -> object | None:
@@ -268,14 +366,20 @@ class _RoleBuilder:
             out = App("exp", (out, self.send_pattern(e)))  # type: ignore[arg-type]
         return out
 
+    # Terms are canonical (`canonical`: exponents in one order) from here on, as in
+    # the checker: exp(exp(g, x), y) and exp(exp(g, y), x) are one key, whichever way
+    # the narration writes it, for what the role knows, checks and accepted.
     def recv(self, step: int, line: int, peer: Name | None, t: GTerm,
              unchecked: frozenset[GTerm] = frozenset()) -> None:
-        self.unchecked = unchecked
+        t = canonical(t)
+        self.unchecked = frozenset(canonical(u) for u in unchecked)
         pat = self.accept(t)
         self.steps.append(RoleStep("recv", step, line, peer, t, pat))
-        self.known = analyse(self.known | {t})
+        # the parts accepted as they arrived are not opened later (checker's _analyse)
+        self.known = analyse(self.known | {t}, self.vars)
 
     def send(self, step: int, line: int, peer: Name | None, t: GTerm) -> None:
+        t = canonical(t)
         self.steps.append(RoleStep("send", step, line, peer, t, self.send_pattern(t)))
 
 
@@ -358,4 +462,25 @@ def substitute(p: object, sigma: dict[Var, GTerm]) -> GTerm:
 def atoms_of(terms: Iterable[GTerm]) -> set[GTerm]:
     """Every atomic subterm (names) of the terms."""
     return {s for t in terms for s in subterms(t) if isinstance(s, Name)}
+
+
+def canonical(t: GTerm) -> GTerm:
+    """`t` with every exponentiation's exponents in one order (exp(exp(g, b), a) and
+    exp(exp(g, a), b) are one key): a role that computes a Diffie-Hellman key from
+    what it received, and the narration's own way of writing that key, give the
+    same term, so that linear masks built from it cancel. (Here, not in
+    attack_search.py, because the roles are built from canonical terms.)"""
+    if isinstance(t, App) and t.fn == "exp":
+        base, exps = flatten_exp(t)
+        out = canonical(base)
+        for e in sorted((canonical(e) for e in exps), key=show):
+            out = App("exp", (out, e))
+        return out
+    if isinstance(t, App):
+        return App(t.fn, tuple(canonical(a) for a in t.args))
+    if isinstance(t, Tup):
+        return Tup(tuple(canonical(p) for p in t.parts))
+    if isinstance(t, Lin):
+        return lin([(canonical(a), c) for a, c in t.parts])
+    return t
 

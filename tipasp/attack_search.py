@@ -3,16 +3,19 @@
 The honest roles (attack_roles.py) become ground facts: for every step, the
 messages it sends or accepts under each assignment of its variables (typed: an
 agent variable ranges over agent names, a value variable over the atomic values
-of the spec, a composite one over the terms of that shape). clingo then plans a
-run: at each time point an honest role sends its next message or accepts a
-delivered one, and the adversary (malicious agents and intruders, one knower per
-time point, with the closure rules every other knower uses) must be able to build
-each term it delivers. The shortest run in which the adversary learns the target
-is the attack.
+of the spec, a composite one over the terms of that shape), kept to the
+assignments some run can use: what the adversary can know in any run is
+over-approximated first (`_Reach`, a least fixpoint over the roles), and a
+message outside it is never delivered. A target outside it needs no search at
+all. clingo then plans a run: at each time point an honest role sends its next
+message or accepts a delivered one, and the adversary (malicious agents and
+intruders, one knower per time point, with the closure rules every other knower
+uses) must be able to build each term it delivers. The shortest run in which the
+adversary learns the target is the attack.
 
 The search is bounded: every honest role runs once, in any interleaving. The
-facts are ground, one per role step and assignment (a bounded search has few
-sessions); the number of assignments is capped (MAX_ASSIGNMENTS).
+facts are ground, one per role step and usable assignment (a bounded search has
+few sessions); their number is capped (MAX_ASSIGNMENTS per step).
 """
 
 from __future__ import annotations
@@ -25,17 +28,30 @@ from typing import Any
 import clingo
 
 from . import names, progress
-from .attack_roles import Roles, RoleStep, Var, initial, pattern_vars, public_terms, substitute
+from .attack_roles import (
+    Role,
+    Roles,
+    RoleStep,
+    Var,
+    canonical,  # exponents in one order (the roles are built from canonical terms)
+    initial,
+    pattern_vars,
+    public_terms,
+    substitute,
+)
 from .attack_roles import roles as make_roles
 from .compile import model_term
 from .engine import Knowledge, _split, rule_text
 from .errors import ResourceLimit
 from .model import BUILTINS, Model, Term
 from .symbols import Decoder, encode
-from .terms import App, GTerm, Lin, Name, Tup, flatten_exp, lin, show, subterms
+from .terms import App, GTerm, Lin, Name, Tup, flatten_exp, show, subterms
 
 ATTACK_RULES = ("terms", "knowledge", "synthesis", "algebra", "guessing", "sharing", "attack")
-MAX_ASSIGNMENTS = 20000  # ground messages one role step may accept
+MAX_ASSIGNMENTS = 20000  # ground messages one role step may accept (or candidates tried
+# one by one: a composite part's fillings, a pattern with exponentiations)
+
+Assignment = tuple[dict[Var, GTerm], GTerm]  # a step's variables' values, and its message
 
 
 @dataclass(frozen=True)
@@ -76,9 +92,13 @@ class AttackSearch:
         self.agent_names = frozenset(a.name for a in model.agents)
         self.targets = [canonical(t) for t in targets]
         self._steps: dict[tuple[int, int], RoleStep] = {}
+        # (instance, step) of a send -> the adversary agents that observe it, and how
+        self._observers: dict[tuple[int, int], list[tuple[clingo.Symbol, str]]] = {}
         self._sym_cache: dict[GTerm, clingo.Symbol] = {}
+        self._cand_cache: dict[tuple[Var, bool], list[GTerm]] = {}
         self._ctls: dict[int, clingo.Control] = {}  # by horizon
         self._fact_list: list[clingo.Symbol] | None = None
+        self._reach: _Reach | None = None  # what the adversary may know in some run
         self.full_horizon = 0
         # linear terms: lin(Id, ()) with their summands as lterm/4 facts, decoded
         # from a template per term (as the compiler's are)
@@ -135,8 +155,17 @@ class AttackSearch:
         atoms, so that the universe does not grow with every filling."""
         if v.kind in doms:
             return doms[v.kind]
+        got = self._cand_cache.get((v, used))
+        if got is not None:
+            return got
         slots: list[list[GTerm]] = []
         own = self._own_atoms(doms)
+        if v.kind == "lin":
+            # a linear part it cannot compute takes a value or a linear term (the
+            # checker's typed matching): the expected term, or a value in its place
+            self._cand_cache[(v, used)] = list(dict.fromkeys(
+                [v.expected, *(doms["value"] if used else own["value"])]))
+            return self._cand_cache[(v, used)]
 
         def leaves(t: GTerm) -> None:
             if isinstance(t, Name) and not used:
@@ -161,12 +190,14 @@ class AttackSearch:
 
         leaves(v.expected)
         _cap(slots, f"terms in place of {show(v.expected)} for {show(v.agent)}")
-        out = [] if used else [v.expected]
+        out = dict.fromkeys([] if used else [v.expected])
         for combo in itertools.product(*slots):
             t = fill(v.expected, list(combo))
-            if not (isinstance(t, App) and t.fn == "sk") and t not in out:
-                out.append(t)
-        return out
+            # sk(a) too: a receiver that cannot check a private key it is sent takes
+            # the adversary's own sk(eve) (or one that leaked) in its place
+            out.setdefault(t)
+        self._cand_cache[(v, used)] = list(out)
+        return self._cand_cache[(v, used)]
 
     def _own_atoms(self, doms: dict[str, list[GTerm]]) -> dict[str, list[GTerm]]:
         """One agent name and one value the adversary has from the start (public or
@@ -194,6 +225,7 @@ class AttackSearch:
         universe = set(expected) | set(adv_init) | set(self.targets) | set(self.public)
         doms = self._domains(universe)
         forgeable = self._signatures(expected, adv)
+        steps = self._usable(doms, forgeable, set(adv_init) | set(self.public) | self._weak())
         terms: set[GTerm] = set(universe)
         horizon = 0
         inst_of: dict[Name, int] = {}
@@ -202,53 +234,31 @@ class AttackSearch:
         for i, role in enumerate(self.roles.honest, 1):
             out.append(F("inst", [N(i)]))
             out.append(F("nsteps", [N(i), N(len(role.steps))]))
-            horizon += len(role.steps)
-            seen: list[Var] = []
-            # the values a variable can have once bound: those of the assignments
-            # that survived at the step that bound it
-            allowed: dict[Var, list[GTerm]] = {}
-            later: list[set[Var]] = [set() for _ in role.steps]
-            for j in range(len(role.steps) - 2, -1, -1):
-                later[j] = later[j + 1] | set(pattern_vars(role.steps[j + 1].pattern))
+            # the steps the role can reach: up to the first step no run can take
+            horizon += next((j for j, gs in enumerate(steps[i - 1]) if not gs),
+                            len(role.steps))
             for j, st in enumerate(role.steps, 1):
                 self._steps[(i, j)] = st
-                vs = pattern_vars(st.pattern)
-                choices = [allowed[v] if v in allowed else
-                           self._candidates(v, doms, v in later[j - 1] or v in seen)
-                           for v in vs]
-                _cap(choices, f"messages for step {st.step} of {show(role.agent)} "
-                              f"(line {st.line})")
-                g = 0
-                bound_here: dict[Var, list[GTerm]] = {v: [] for v in vs if v not in allowed}
-                for vals in itertools.product(*choices):
-                    sigma = dict(zip(vs, vals, strict=True))
-                    m = canonical(substitute(st.pattern, sigma))
-                    if not forgeable(m):
-                        continue  # a signature nobody can make: never delivered
-                    g += 1
-                    for v, vals_v in bound_here.items():
-                        if sigma[v] not in vals_v:
-                            vals_v.append(sigma[v])
+                for g, (sigma, m) in enumerate(steps[i - 1][j - 1], 1):
                     terms.add(m)
                     args = [N(i), N(j), N(g), self._sym(m), N(st.line)]
                     out.append(F(names.CAN_SEND if st.kind == "send" else names.CAN_ACCEPT, args))
                     for v, val in sigma.items():
                         out.append(F("assigns", [N(i), N(j), N(g), self._var_sym(v),
                                                  self._sym(val)]))
-                seen.extend(v for v in vs if v not in seen)
-                allowed.update(bound_here)
                 if st.kind == "send":
                     to = st.peer
                     if self.roles.intruder:
-                        first = sorted(self.roles.intruders)[0]
-                        out.append(F("observed", [N(i), N(j), self._sym(first), F("sees", [])]))
+                        observers = [(sorted(self.roles.intruders)[0], "sees")]
                     elif to is not None and to in adv:
-                        out.append(F("observed", [N(i), N(j), self._sym(to),
-                                                  F("receives", [])]))
+                        observers = [(to, "receives")]
                     elif to is None:
-                        for a in sorted(adv):
-                            out.append(F("observed", [N(i), N(j), self._sym(a),
-                                                      F("receives", [])]))
+                        observers = [(a, "receives") for a in sorted(adv)]
+                    else:
+                        observers = []
+                    self._observers[(i, j)] = [(self._sym(a), how) for a, how in observers]
+                    for a, how in observers:
+                        out.append(F("observed", [N(i), N(j), self._sym(a), F(how, [])]))
                     if not self.roles.intruder and to is not None and to in inst_of:
                         out.append(F("honestto", [N(i), N(j), N(inst_of[to])]))
                     if not self.roles.intruder and to is None:
@@ -267,6 +277,88 @@ class AttackSearch:
         out.extend(self._shape(terms))
         out.extend(self._lin_facts)
         return out
+
+    def _usable(self, doms: dict[str, list[GTerm]], forgeable: Callable[[GTerm], bool],
+                held: set[GTerm]) -> list[list[list[Assignment]]]:
+        """For every role and step, the assignments some run can use, each with its
+        ground message (typed candidates, `_candidates`; a signature nobody can make
+        is never a candidate).
+
+        What the adversary can know in any run is over-approximated by a least
+        fixpoint: start from what it holds; a receive's assignment is usable
+        when its message follows from that set (`_Reach`) and the values it gives the
+        variables bound earlier were usable at the steps that bound them (a variable
+        bound at one step ranges afterwards only over those values); a send's
+        assignment is usable when its variables' values were; every message a usable
+        send sends joins the set; repeat until nothing new is sent. Every run stays
+        inside (by induction over its events: each delivered term follows from what
+        the adversary held and the messages sent before it, and every honest message
+        is in the set, so inbox deliveries are too), so the search answers as over
+        every assignment, with far fewer of them: a ciphertext under a key nobody but
+        its owners ever holds has one filling, the one sent. The receives' messages
+        are found by matching their patterns against the set (`_Matcher`), not by
+        enumerating every filling."""
+        sent: set[GTerm] = set()
+        later: list[list[set[Var]]] = []
+        for role in self.roles.honest:
+            after = [set[Var]() for _ in role.steps]
+            for j in range(len(role.steps) - 2, -1, -1):
+                after[j] = after[j + 1] | set(pattern_vars(role.steps[j + 1].pattern))
+            later.append(after)
+        while True:
+            reach = _Reach(held | sent)
+            usable = [self._role_usable(role, later[i], doms, forgeable, reach)
+                      for i, role in enumerate(self.roles.honest)]
+            now = {m for i, role in enumerate(usable) for j, gs in enumerate(role)
+                   if self.roles.honest[i].steps[j].kind == "send" for _, m in gs}
+            if now <= sent:
+                self._reach = reach
+                return usable
+            sent |= now
+
+    def _role_usable(self, role: Role, later: list[set[Var]], doms: dict[str, list[GTerm]],
+                     forgeable: Callable[[GTerm], bool], reach: _Reach
+                     ) -> list[list[Assignment]]:
+        """The usable assignments of each step of one role, given what the adversary
+        may know (`_usable`); no step after one without any."""
+        seen: set[Var] = set()
+        allowed: dict[Var, list[GTerm]] = {}  # a bound variable: the values usable there
+        out: list[list[Assignment]] = []
+        for j, st in enumerate(role.steps):
+            if out and not out[-1]:
+                out.append([])  # no run gets this far
+                continue
+            vs = pattern_vars(st.pattern)
+            dom = {v: allowed[v] if v in allowed else
+                   self._candidates(v, doms, v in later[j] or v in seen) for v in vs}
+            what = f"messages for step {st.step} of {show(role.agent)} (line {st.line})"
+            if st.kind == "send":
+                sigmas = _product(vs, dom, what)
+            else:
+                sigmas = _Matcher(vs, dom, reach).match(st.pattern, what)
+            here: list[Assignment] = []
+            for sigma in sigmas:
+                m = canonical(substitute(st.pattern, sigma))
+                if forgeable(m):
+                    here.append((sigma, m))
+            if len(here) > MAX_ASSIGNMENTS:
+                raise ResourceLimit(f"the attack search would try {len(here)} {what}; "
+                                    f"at most {MAX_ASSIGNMENTS}")
+            for v in vs:
+                if v not in allowed:
+                    allowed[v] = list(dict.fromkeys(sigma[v] for sigma, _ in here))
+            seen.update(vs)
+            out.append(here)
+        return out
+
+    def _weak(self) -> set[GTerm]:
+        """The values with a range small enough to guess (weak/1 in `_shape`)."""
+        from . import ground
+
+        return {Name(d.name, tuple(ground.eval_index(i, b) for i in d.index))
+                for d in self.model.values
+                if d.range is not None and (d.range[1] - d.range[0] + 1).bit_length() <= 40
+                for b in ground.bindings(d.gen)}
 
     def _signatures(self, expected: set[GTerm], adv: set[Name]) -> Callable[[GTerm], bool]:
         """A test for candidate messages: False when the message contains a signature
@@ -384,7 +476,24 @@ class AttackSearch:
 
     def attack(self, target: GTerm) -> Attack | None:
         """The shortest run in which the adversary learns `target`, or None (none
-        within the bound: every honest role step at most once)."""
+        within the bound: every honest role step at most once).
+
+        A target outside what the adversary may know in any run (`possible`) has
+        none: the answer needs no search."""
+        if not self.possible(target):
+            return None
+        return self.search(target)
+
+    def possible(self, target: GTerm) -> bool:
+        """Whether the target is in the over-approximation of what the adversary can
+        know in some run (`_usable`, `_Reach`): False means no run of the bound lets
+        it learn the target."""
+        self.horizons()  # the facts, and with them the over-approximation
+        assert self._reach is not None
+        return self._reach.derivable(canonical(target))
+
+    def search(self, target: GTerm) -> Attack | None:
+        """`attack` by the planning program alone, horizon after horizon."""
         target = canonical(target)
         for h in self.horizons():
             ctl = self.control(h)
@@ -406,10 +515,32 @@ class AttackSearch:
 
         occ = sorted((s.arguments[0].number, s.arguments[1]) for s in syms
                      if s.name == names.OCCURS)
-        ders = [s for s in syms if s.name in (names.DER, names.SPLITS)]
+        F = clingo.Function
+        N = clingo.Number
+        # the send events, by the message sent: (time, line, its step's observers)
+        sends: dict[clingo.Symbol, list[tuple[int, int, list[tuple[clingo.Symbol, str]]]]] = {}
+        for t, e in occ:
+            if e.name == "send":
+                i, j, _ = (a.number for a in e.arguments)
+                sends.setdefault(self._message_sym(ctl, e), []).append(
+                    (t, self._steps[(i, j)].line, self._observers.get((i, j), [])))
         by_time: dict[int, list[clingo.Symbol]] = {}
-        for s in ders:
-            by_time.setdefault(s.arguments[0].arguments[0].number, []).append(s)
+        for s in syms:
+            if s.name not in (names.DER, names.SPLITS):
+                continue
+            t = s.arguments[0].arguments[0].number
+            r = s.arguments[2] if s.name == names.DER else None
+            if r is not None and r.name == "observed":
+                # observed(A, R): the sends of the message before t that A observed by R,
+                # each its leaf R(A, T0, L)
+                a, how = r.arguments
+                by_time.setdefault(t, []).extend(
+                    F(names.DER, [s.arguments[0], s.arguments[1],
+                                  F(how.name, [a, N(t0), N(line)]), s.arguments[3]])
+                    for t0, line, obs in sends.get(s.arguments[1], [])
+                    if t0 < t and (a, how.name) in obs)
+            else:
+                by_time.setdefault(t, []).append(s)
         adv = self.roles.adversary
         pub = self.public
 
@@ -444,13 +575,224 @@ class AttackSearch:
 
     def _ground_of(self, ctl: clingo.Control, e: clingo.Symbol) -> GTerm:
         """The message of event `e` (its step's pattern under its assignment)."""
+        return self._dec.term(self._message_sym(ctl, e))
+
+    def _message_sym(self, ctl: clingo.Control, e: clingo.Symbol) -> clingo.Symbol:
+        """The symbol of the message of event `e`."""
         i, j, g = (a.number for a in e.arguments)
         pred = names.CAN_SEND if e.name == "send" else names.CAN_ACCEPT
         for sa in ctl.symbolic_atoms.by_signature(pred, 5):
             a = sa.symbol.arguments
             if a[0].number == i and a[1].number == j and a[2].number == g:
-                return self._dec.term(a[3])
+                return a[3]
         raise AssertionError("an event without its message")  # pragma: no cover
+
+
+def _product(vs: list[Var], dom: dict[Var, list[GTerm]], what: str
+             ) -> list[dict[Var, GTerm]]:
+    """Every assignment of the variables over their domains, in product order (at
+    most MAX_ASSIGNMENTS: `what` they are, for the resource limit)."""
+    _cap([dom[v] for v in vs], what)
+    return [dict(zip(vs, vals, strict=True)) for vals in itertools.product(*(dom[v] for v in vs))]
+
+
+class _Matcher:
+    """The assignments of a receive pattern's variables (over their domains) under
+    which the message follows from what the adversary may know (`_Reach.derivable`),
+    found from the pattern: a message is derivable when it is known, or built from
+    derivable parts (a tuple, or a function other than pk and sk), or pk(A) with sk(A)
+    known. So a part under a key the adversary never has is matched against the
+    known terms only, instead of trying every filling of every variable. Patterns
+    with exponentiations or linear parts (their canonical order, Diffie-Hellman) are
+    enumerated and tested one by one. The result is exactly the assignments whose
+    message is derivable, in the order of the product of the domains."""
+
+    def __init__(self, vs: list[Var], dom: dict[Var, list[GTerm]], reach: _Reach) -> None:
+        self.vs = vs
+        self.dom = dom
+        self.sets = {v: set(d) for v, d in dom.items()}
+        self.reach = reach
+
+    def match(self, p: object, what: str) -> list[dict[Var, GTerm]]:
+        """The assignments under which p's instance is derivable (`what` they are,
+        for the resource limit of a pattern tried one assignment at a time)."""
+        if any(isinstance(u, Lin) or isinstance(u, App) and u.fn == "exp"
+               for t in [p, *(v.expected for v in self.vs)] for u in _pattern_subterms(t)):
+            out = [s for s in _product(self.vs, self.dom, what)
+                   if self.reach.derivable(canonical(substitute(p, s)))]
+        else:
+            out = [s for s in self._match(p, {}) if len(s) == len(self.vs)]
+        index = {v: {x: k for k, x in enumerate(self.dom[v])} for v in self.vs}
+        uniq = {tuple(s[v] for v in self.vs): s for s in out}
+        return [uniq[k] for k in sorted(uniq, key=lambda k: tuple(
+            index[v][x] for v, x in zip(self.vs, k, strict=True)))]
+
+    def _match(self, p: object, sigma: dict[Var, GTerm]) -> list[dict[Var, GTerm]]:
+        """The extensions of `sigma` to the variables of `p` under which p's instance
+        is derivable (p has no exponentiation and no linear part: its instance is
+        canonical as it is)."""
+        free = [v for v in pattern_vars(p) if v not in sigma]
+        if not free:
+            return [sigma] if self.reach.derivable(substitute(p, sigma)) else []
+        if isinstance(p, Var):
+            return [{**sigma, p: c} for c in self.dom[p] if self.reach.derivable(c)]
+        assert isinstance(p, (App, Tup))
+        out: list[dict[Var, GTerm]] = []
+        for t in self.reach.like(p):
+            s = self._unify(p, t, dict(sigma))
+            if s is not None:
+                out.append(s)
+        if isinstance(p, App) and p.fn in ("pk", "sk"):
+            # pk(A): from sk(A); sk is never built: one by one
+            for vals in itertools.product(*(self.dom[v] for v in free)):
+                s = {**sigma, **dict(zip(free, vals, strict=True))}
+                if self.reach.derivable(substitute(p, s)):
+                    out.append(s)
+            return out
+        parts = p.parts if isinstance(p, Tup) else p.args
+        partial = [sigma]
+        for q in parts:  # built: every part derivable, the variables shared
+            partial = [s2 for s in partial for s2 in self._match(q, s)]
+            if not partial:
+                break
+        return out + partial
+
+    def _unify(self, p: object, t: GTerm, sigma: dict[Var, GTerm]) -> dict[Var, GTerm] | None:
+        """`sigma` extended so that p's instance is the known term t, or None."""
+        if isinstance(p, Var):
+            if p in sigma:
+                return sigma if sigma[p] == t else None
+            if t not in self.sets[p]:
+                return None
+            sigma[p] = t
+            return sigma
+        if isinstance(p, Name):
+            return sigma if p == t else None
+        if isinstance(p, Tup) and isinstance(t, Tup) and len(p.parts) == len(t.parts):
+            pairs = zip(p.parts, t.parts, strict=True)
+        elif isinstance(p, App) and isinstance(t, App) and p.fn == t.fn \
+                and len(p.args) == len(t.args):
+            pairs = zip(p.args, t.args, strict=True)
+        else:
+            return None
+        for q, u in pairs:
+            got = self._unify(q, u, sigma)
+            if got is None:
+                return None
+        return sigma
+
+
+def _pattern_subterms(p: object) -> list[object]:
+    """Every subterm of a pattern (variables are leaves)."""
+    out = [p]
+    if isinstance(p, Tup):
+        for x in p.parts:
+            out.extend(_pattern_subterms(x))
+    elif isinstance(p, App):
+        for x in p.args:
+            out.extend(_pattern_subterms(x))
+    elif isinstance(p, Lin):
+        for x, _ in p.parts:
+            out.extend(_pattern_subterms(x))
+    return out
+
+
+class _Reach:
+    """An over-approximation of everything the adversary could know in any run, from
+    a set of terms it might hold or observe (`known`): closed under splitting,
+    decryption with a key it could have, private-key decryption, unsigning, and
+    every atom of a linear term (peeling, without counting what the other atoms
+    need); `derivable` adds building, pk from sk, and Diffie-Hellman in either order
+    of exponents. Each derivation rule of the attack program (knowledge.lp,
+    synthesis.lp, algebra.lp; guessing only gives a weak value, which the caller puts
+    in `known`; no share facts reach the attack program) is one of these or weaker,
+    so a term this says is not derivable is known in no run."""
+
+    def __init__(self, known: set[GTerm]) -> None:
+        self.known: set[GTerm] = set()
+        self._memo: dict[GTerm, bool] = {}
+        self._shapes: dict[tuple[Any, ...], list[GTerm]] | None = None  # for `like`
+        pending: list[GTerm] = []  # ciphertexts whose key is not derivable yet
+        todo = list(known)
+        while todo:
+            while todo:
+                t = todo.pop()
+                if t in self.known:
+                    continue
+                self.known.add(t)
+                self._memo.clear()
+                if isinstance(t, Tup):
+                    todo.extend(t.parts)
+                elif isinstance(t, Lin):
+                    todo.extend(a for a, _ in t.parts)
+                elif isinstance(t, App) and t.fn == "sign":
+                    todo.append(t.args[1])
+                elif isinstance(t, App) and t.fn in ("enc", "aenc"):
+                    pending.append(t)
+            still: list[GTerm] = []
+            for c in pending:
+                assert isinstance(c, App)
+                if self._opens(c):
+                    todo.append(c.args[1])
+                else:
+                    still.append(c)
+            pending = still
+
+    def like(self, p: object) -> list[GTerm]:
+        """The known terms of the pattern's shape (with its first part, when that
+        part has no variable)."""
+        if self._shapes is None:
+            self._shapes = {}
+            for t in self.known:
+                if isinstance(t, (Tup, App)):
+                    kids = t.parts if isinstance(t, Tup) else t.args
+                    head = ("" if isinstance(t, Tup) else t.fn, len(kids))
+                    self._shapes.setdefault(head, []).append(t)
+                    if kids:
+                        self._shapes.setdefault((*head, kids[0]), []).append(t)
+        if isinstance(p, Tup):
+            head, kids = ("", len(p.parts)), p.parts
+        elif isinstance(p, App):
+            head, kids = (p.fn, len(p.args)), p.args
+        else:
+            return []
+        if kids and not pattern_vars(kids[0]):
+            return self._shapes.get((*head, kids[0]), [])
+        return self._shapes.get(head, [])
+
+    def _opens(self, c: App) -> bool:
+        key = c.args[0]
+        if c.fn == "enc":
+            return self.derivable(key)
+        return isinstance(key, App) and key.fn == "pk" and App("sk", key.args) in self.known
+
+    def derivable(self, t: GTerm) -> bool:
+        got = self._memo.get(t)
+        if got is None:
+            got = self._memo[t] = self._derivable(t)
+        return got
+
+    def _derivable(self, t: GTerm) -> bool:
+        if t in self.known:
+            return True
+        if isinstance(t, Tup):
+            return all(self.derivable(p) for p in t.parts)
+        if isinstance(t, Lin):
+            return all(self.derivable(a) for a, _ in t.parts)
+        if not isinstance(t, App) or t.fn == "sk":
+            return False
+        if t.fn == "pk":
+            return App("sk", t.args) in self.known
+        if t.fn == "exp":
+            base, exps = flatten_exp(t)
+            for k, e in enumerate(exps):  # the exponent e applied last
+                rest = base
+                for x in reversed(exps[:k] + exps[k + 1:]):
+                    rest = App("exp", (rest, x))
+                if self.derivable(e) and self.derivable(canonical(rest)):
+                    return True
+            return False
+        return all(self.derivable(a) for a in t.args)
 
 
 def _signs_received(p: object) -> bool:
@@ -462,26 +804,6 @@ def _signs_received(p: object) -> bool:
     if isinstance(p, Tup):
         return any(_signs_received(x) for x in p.parts)
     return False
-
-
-def canonical(t: GTerm) -> GTerm:
-    """`t` with every exponentiation's exponents in one order (exp(exp(g, b), a) and
-    exp(exp(g, a), b) are one key): a role that computes a Diffie-Hellman key from
-    what it received, and the narration's own way of writing that key, give the
-    same term, so that linear masks built from it cancel."""
-    if isinstance(t, App) and t.fn == "exp":
-        base, exps = flatten_exp(t)
-        out = canonical(base)
-        for e in sorted((canonical(e) for e in exps), key=show):
-            out = App("exp", (out, e))
-        return out
-    if isinstance(t, App):
-        return App(t.fn, tuple(canonical(a) for a in t.args))
-    if isinstance(t, Tup):
-        return Tup(tuple(canonical(p) for p in t.parts))
-    if isinstance(t, Lin):
-        return lin([(canonical(a), c) for a, c in t.parts])
-    return t
 
 
 def _cap(choices: list[list[GTerm]], what: str) -> None:
